@@ -1,0 +1,4 @@
+from .base import *
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)

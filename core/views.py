@@ -1,0 +1,24 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.views import defaults
+
+from core.api import json_not_found, json_server_error
+
+
+def health(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def not_found_or_html(request, exception=None):
+    """API paths answer in the one JSON error shape; the admin keeps Django's page."""
+    if request.path.startswith("/api/"):
+        return json_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error_or_html(request):
+    if request.path.startswith("/api/"):
+        return json_server_error(request)
+    return defaults.server_error(request)

@@ -1,0 +1,167 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from core.serializers import MoneyField
+from orders.models import API_CHANNELS, Order, OrderLine
+from orders.services import AddressInput, LineInput, OrderInput
+
+AMOUNT = {"max_digits": 19, "decimal_places": 4, "min_value": 0, "coerce_to_string": True}
+
+
+class AddressSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class ShippingAddressSerializer(AddressSerializer):
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True, default=None)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True, default=None)
+
+
+class CustomerSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = serializers.DecimalField(
+        **AMOUNT, required=False, allow_null=True, default=None,
+        help_text="Per unit, in the order currency. Omitted: the product's price.",
+    )
+
+
+class OrderCreateInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in API_CHANNELS], default="storefront")
+    external_id = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, default="",
+        help_text="Your id for the order; unique per channel, a second order with it is refused.",
+    )
+    currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    customer = CustomerSerializer(required=False)
+    shipping_address = ShippingAddressSerializer()
+    billing_address = AddressSerializer(required=False, allow_null=True, default=None)
+    lines = LineInputSerializer(many=True, allow_empty=False)
+    shipping_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
+    tax_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
+    discount_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
+    paid_externally = serializers.BooleanField(
+        required=False, default=False, help_text="Paid outside Waybill, e.g. at a point-of-sale till."
+    )
+    customer_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def to_order_input(self) -> OrderInput:
+        data = self.validated_data
+        customer = data.get("customer") or {}
+        billing = data.get("billing_address")
+        return OrderInput(
+            channel=data["channel"],
+            external_id=data["external_id"],
+            currency=data["currency"].upper(),
+            customer_email=customer.get("email", ""),
+            customer_name=customer.get("name", ""),
+            customer_phone=customer.get("phone", ""),
+            shipping_address=AddressInput(**{**data["shipping_address"], "country": data["shipping_address"]["country"].upper()}),
+            billing_address=AddressInput(**{**billing, "country": billing["country"].upper()}) if billing else None,
+            lines=[LineInput(**line) for line in data["lines"]],
+            shipping_total=data["shipping_total"],
+            tax_total=data["tax_total"],
+            discount_total=data["discount_total"],
+            paid_externally=data["paid_externally"],
+            customer_note=data["customer_note"],
+            metadata=data["metadata"],
+        )
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class AllocationOutputSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(source="stock.warehouse.code")
+    quantity = serializers.IntegerField()
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    unit_price = MoneyField()
+    line_total = MoneyField()
+    quantity_allocated = serializers.SerializerMethodField()
+    allocations = AllocationOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "quantity_allocated",
+            "quantity_shipped",
+            "quantity_cancelled",
+            "quantity_returned",
+            "unit_price",
+            "line_total",
+            "allocations",
+        ]
+
+    def get_quantity_allocated(self, line) -> int:
+        return sum(a.quantity for a in line.allocations.all())
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField()
+    shipping_address = serializers.SerializerMethodField()
+    subtotal = MoneyField()
+    shipping_total = MoneyField()
+    tax_total = MoneyField()
+    discount_total = MoneyField()
+    total = MoneyField()
+    lines = OrderLineOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "channel",
+            "channel_account",
+            "external_id",
+            "lifecycle",
+            "payment_status",
+            "fulfillment_status",
+            "customer",
+            "shipping_address",
+            "billing_address",
+            "currency",
+            "subtotal",
+            "shipping_total",
+            "tax_total",
+            "discount_total",
+            "total",
+            "lines",
+            "customer_note",
+            "cancel_reason",
+            "metadata",
+            "placed_at",
+            "confirmed_at",
+            "cancelled_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_customer(self, order) -> CustomerSerializer:
+        return {"email": order.customer_email, "name": order.customer_name, "phone": order.customer_phone}
+
+    def get_shipping_address(self, order) -> AddressSerializer:
+        return order.shipping_address

@@ -1,0 +1,102 @@
+import django_filters
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.actor import Actor
+from core.pagination import IdCursorPagination
+from orders.api.serializers import (
+    OrderCancelInputSerializer,
+    OrderCreateInputSerializer,
+    OrderOutputSerializer,
+)
+from orders.models import Channel, Order
+from orders.selectors import order_get, order_list
+from orders.services import order_cancel, order_place
+from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
+from sellers.models import ApiScope
+
+ERROR = OpenApiResponse(description='Error: {"code", "message", "details"}')
+
+
+class OrderFilter(django_filters.FilterSet):
+    lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices)
+    payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices)
+    fulfillment_status = django_filters.MultipleChoiceFilter(choices=FulfillmentStatus.choices)
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    external_id = django_filters.CharFilter()
+    number = django_filters.NumberFilter()
+    customer_email = django_filters.CharFilter(lookup_expr="iexact")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Order
+        fields = []
+
+
+class OrderListCreateApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,), "POST": (ApiScope.ORDERS_WRITE,)}
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[OrderFilter],
+        responses=OrderOutputSerializer(many=True),
+        summary="List orders, newest first",
+    )
+    def get(self, request):
+        queryset = OrderFilter(request.query_params, queryset=order_list(seller_id=request.auth.seller_id)).qs
+        paginator = IdCursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_create",
+        request=OrderCreateInputSerializer,
+        responses={201: OrderOutputSerializer, 400: ERROR, 409: ERROR},
+        summary="Place an order",
+        description="Validates, reserves stock and numbers the order in one transaction; "
+        "nothing is written if any check fails. 409 `insufficient_stock` lists the short SKUs.",
+    )
+    def post(self, request):
+        serializer = OrderCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_place(
+            seller=request.auth.seller, data=serializer.to_order_input(), actor=Actor.api_key(request.auth)
+        )
+        body = OrderOutputSerializer(order_get(seller_id=order.seller_id, order_id=order.pk)).data
+        location = reverse("order-detail", kwargs={"order_id": order.pk})
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+class OrderDetailApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderOutputSerializer, 404: ERROR})
+    def get(self, request, order_id: int):
+        return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
+
+
+class OrderCancelApi(APIView):
+    required_scopes = {"POST": (ApiScope.ORDERS_WRITE,)}
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=OrderCancelInputSerializer,
+        responses={200: OrderOutputSerializer, 404: ERROR, 409: ERROR},
+        summary="Cancel an order before it ships",
+        description="Releases its stock. 409 `invalid_transition` once the order can no longer be cancelled.",
+    )
+    def post(self, request, order_id: int):
+        serializer = OrderCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_cancel(
+            seller_id=request.auth.seller_id,
+            order_id=order_id,
+            actor=Actor.api_key(request.auth),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)

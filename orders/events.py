@@ -1,0 +1,22 @@
+from core.actor import Actor
+from orders.models import EventType, Order, OrderEvent
+
+
+def order_event(order: Order, type: EventType, *, actor: Actor, data: dict | None = None) -> OrderEvent:
+    """An unsaved event, for services that write several at once with bulk_create."""
+    return OrderEvent(
+        seller_id=order.seller_id,
+        order=order,
+        type=type,
+        actor_kind=actor.kind,
+        actor_label=actor.label,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        data=data or {},
+    )
+
+
+def record_order_event(order: Order, type: EventType, *, actor: Actor, data: dict | None = None) -> OrderEvent:
+    event = order_event(order, type, actor=actor, data=data)
+    event.save()
+    return event

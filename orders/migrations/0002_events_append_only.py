@@ -1,0 +1,8 @@
+from django.db import migrations
+
+from core.migration_ops import append_only
+
+
+class Migration(migrations.Migration):
+    dependencies = [("orders", "0001_initial")]
+    operations = [append_only("orders_orderevent")]

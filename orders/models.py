@@ -1,0 +1,222 @@
+from django.conf import settings
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+from core.models import TimeStampedModel
+from inventory.models import Product, Stock
+from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
+from sellers.models import ApiKey, Seller
+
+
+class Channel(models.TextChoices):
+    STOREFRONT = "storefront", "Storefront"
+    POS = "pos", "Point of sale"
+    MANUAL = "manual", "Manual"
+    AMAZON = "amazon", "Amazon"
+    EBAY = "ebay", "eBay"
+
+
+# Channels a storefront API key may place orders for; marketplace channels belong
+# to the marketplace importers.
+API_CHANNELS = (Channel.STOREFRONT, Channel.POS, Channel.MANUAL)
+
+
+def order_money(**kwargs) -> MoneyField:
+    """A money field of an order or line: all share the row's one ``currency`` column,
+    so a row cannot mix currencies."""
+    return MoneyField(max_digits=19, decimal_places=4, currency_field_name="currency", default_currency="USD", **kwargs)
+
+
+class Order(TimeStampedModel):
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="orders")
+    number = models.PositiveBigIntegerField(help_text="Per-seller, gap-free.")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.STOREFRONT)
+    channel_account = models.CharField(
+        max_length=64, blank=True, help_text="The marketplace account or shop the order came through."
+    )
+    external_id = models.CharField(max_length=128, blank=True, help_text="The order's id in its channel.")
+
+    customer_email = models.EmailField(blank=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+
+    ship_name = models.CharField(max_length=200)
+    ship_company = models.CharField(max_length=200, blank=True)
+    ship_line1 = models.CharField(max_length=200)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100)
+    ship_region = models.CharField(max_length=100, blank=True)
+    ship_postal_code = models.CharField(max_length=20, blank=True)
+    ship_country = models.CharField(max_length=2)
+    ship_phone = models.CharField(max_length=40, blank=True)
+    ship_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    ship_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    billing_address = models.JSONField(null=True, blank=True, help_text="Empty: same as shipping.")
+
+    subtotal = order_money()
+    shipping_total = order_money(default=0)
+    tax_total = order_money(default=0)
+    discount_total = order_money(default=0)
+    total = order_money()
+
+    lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.DRAFT)
+    payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    fulfillment_status = models.CharField(
+        max_length=24, choices=FulfillmentStatus.choices, default=FulfillmentStatus.UNALLOCATED
+    )
+
+    placed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    customer_note = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "number"], name="order_seller_number_unique"),
+            models.UniqueConstraint(
+                fields=["seller", "channel", "channel_account", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="order_channel_external_id_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(lifecycle__in=Lifecycle.values), name="order_lifecycle_valid"),
+            models.CheckConstraint(
+                condition=models.Q(payment_status__in=PaymentStatus.values), name="order_payment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fulfillment_status__in=FulfillmentStatus.values),
+                name="order_fulfillment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    subtotal__gte=0, shipping_total__gte=0, tax_total__gte=0, discount_total__gte=0, total__gte=0
+                ),
+                name="order_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["seller", "id"], name="order_seller_id_idx"),
+            models.Index(fields=["seller", "updated_at", "id"], name="order_seller_updated_idx"),
+            models.Index(fields=["seller", "lifecycle", "id"], name="order_seller_lifecycle_idx"),
+            models.Index(fields=["seller", "created_at"], name="order_seller_created_idx"),
+            models.Index(fields=["seller", "customer_email"], name="order_seller_email_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number}"
+
+    @property
+    def shipping_address(self) -> dict:
+        return {
+            "name": self.ship_name,
+            "company": self.ship_company,
+            "line1": self.ship_line1,
+            "line2": self.ship_line2,
+            "city": self.ship_city,
+            "region": self.ship_region,
+            "postal_code": self.ship_postal_code,
+            "country": self.ship_country,
+            "phone": self.ship_phone,
+        }
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField("SKU", max_length=64, help_text="As ordered; kept if the product is renamed.")
+    name = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+    unit_price = order_money()
+    line_total = order_money()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="line_order_position_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    quantity__gte=models.F("quantity_shipped") + models.F("quantity_cancelled")
+                ),
+                name="line_shipped_cancelled_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_returned__lte=models.F("quantity_shipped")),
+                name="line_returned_within_shipped",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0, line_total__gte=0), name="line_amounts_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Ordered and neither shipped nor cancelled."""
+        return self.quantity - self.quantity_shipped - self.quantity_cancelled
+
+
+class Allocation(models.Model):
+    """Units of a line reserved in one warehouse's stock row (``Stock.allocated``
+    counts the same units). A split order has several per line."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="order_allocations")
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["line", "stock"], name="allocation_line_stock_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="allocation_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of line {self.line_id} from stock {self.stock_id}"
+
+
+class EventType(models.TextChoices):
+    PLACED = "placed", "Order placed"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
+    FULFILLMENT_STATUS_CHANGED = "fulfillment_status_changed", "Fulfillment status changed"
+    STOCK_ALLOCATED = "stock_allocated", "Stock allocated"
+    STOCK_RELEASED = "stock_released", "Stock released"
+    CANCELLED = "cancelled", "Order cancelled"
+    NOTE_ADDED = "note_added", "Note added"
+
+
+class OrderEvent(models.Model):
+    """The audit trail: who changed what and when, with before/after in ``data``.
+    Written in the same transaction as the change; never updated or deleted (a
+    PostgreSQL trigger refuses both)."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    actor_kind = models.CharField(max_length=16)
+    actor_label = models.CharField(max_length=150)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(type__in=EventType.values), name="order_event_type_valid")
+        ]
+        indexes = [models.Index(fields=["order", "id"], name="order_event_order_idx")]
+
+    def __str__(self):
+        return f"{self.get_type_display()} by {self.actor_label}"

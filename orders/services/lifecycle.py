@@ -1,0 +1,120 @@
+"""Lifecycle changes after placement. Each locks the order row, checks the transition
+table under that lock, writes the change and its events in one transaction, and
+announces it through the outbox."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.actor import Actor
+from core.outbox import outbox_record
+from inventory.services import StockLine, stock_release
+from orders.events import order_event
+from orders.exceptions import InvalidTransition, OrderNotFound
+from orders.locks import orders_for_update
+from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.status import LIFECYCLE_TRANSITIONS, FulfillmentStatus, Lifecycle
+
+LIFECYCLE_TIMESTAMPS = {
+    Lifecycle.CONFIRMED: "confirmed_at",
+    Lifecycle.CANCELLED: "cancelled_at",
+    Lifecycle.COMPLETED: "completed_at",
+}
+
+
+def ensure_transition(*, current: str, requested: str) -> None:
+    if requested not in LIFECYCLE_TRANSITIONS[current]:
+        raise InvalidTransition(current=current, requested=requested)
+
+
+def _lock_order(*, seller_id: int, order_id: int) -> Order:
+    try:
+        return orders_for_update().get(pk=order_id, seller_id=seller_id)
+    except Order.DoesNotExist as exc:
+        raise OrderNotFound() from exc
+
+
+def _status_event(order: Order, *, before: str, after: str, actor: Actor, reason: str = "") -> OrderEvent:
+    data = {"field": "lifecycle", "before": before, "after": after}
+    if reason:
+        data["reason"] = reason
+    return order_event(order, EventType.STATUS_CHANGED, actor=actor, data=data)
+
+
+def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Actor, reason: str = "") -> Order:
+    """Move an order along the lifecycle where no other work is involved (confirm a
+    placed order, put one on hold, complete it). Cancelling has its own service."""
+    if to == Lifecycle.CANCELLED:
+        return order_cancel(seller_id=seller_id, order_id=order_id, actor=actor, reason=reason)
+    with transaction.atomic():
+        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        before = order.lifecycle
+        ensure_transition(current=before, requested=to)
+        order.lifecycle = to
+        fields = ["lifecycle", "updated_at"]
+        if stamp := LIFECYCLE_TIMESTAMPS.get(to):
+            setattr(order, stamp, timezone.now())
+            fields.append(stamp)
+        order.save(update_fields=fields)
+        _status_event(order, before=before, after=to, actor=actor, reason=reason).save()
+        outbox_record(
+            topic="order.updated",
+            seller_id=seller_id,
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={"order_id": order.pk, "number": order.number, "lifecycle": to},
+        )
+    return order
+
+
+def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "") -> Order:
+    """Cancel a whole order before anything ships: release its stock, mark every open
+    unit cancelled, and record what was released from where."""
+    with transaction.atomic():
+        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        before = order.lifecycle
+        ensure_transition(current=before, requested=Lifecycle.CANCELLED)
+        lines = list(OrderLine.objects.filter(order=order))
+        if any(line.quantity_shipped for line in lines):
+            raise InvalidTransition(
+                current=before,
+                requested=Lifecycle.CANCELLED,
+                message="Part of this order has shipped; cancel the open lines instead.",
+            )
+        allocations = list(Allocation.objects.filter(line__order=order).select_related("stock", "line"))
+        if allocations:
+            stock_release(
+                lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations]
+            )
+            Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+        OrderLine.objects.filter(order=order).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
+
+        order.lifecycle = Lifecycle.CANCELLED
+        order.cancelled_at = timezone.now()
+        order.cancel_reason = reason[:255]
+        order.fulfillment_status = FulfillmentStatus.UNALLOCATED
+        order.save(update_fields=["lifecycle", "cancelled_at", "cancel_reason", "fulfillment_status", "updated_at"])
+        events = [_status_event(order, before=before, after=Lifecycle.CANCELLED, actor=actor, reason=reason)]
+        if allocations:
+            events.append(
+                order_event(
+                    order,
+                    EventType.STOCK_RELEASED,
+                    actor=actor,
+                    data={
+                        "lines": [
+                            {"sku": a.line.sku, "warehouse_id": a.stock.warehouse_id, "quantity": a.quantity}
+                            for a in allocations
+                        ]
+                    },
+                )
+            )
+        OrderEvent.objects.bulk_create(events)
+        outbox_record(
+            topic="order.cancelled",
+            seller_id=seller_id,
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={"order_id": order.pk, "number": order.number, "reason": reason},
+        )
+    return order

@@ -1,0 +1,198 @@
+"""Placing an order: validate, route and reserve stock, number it, write it with its
+events and its outbox announcement, all in one transaction. Nothing is written when
+any check fails."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from core.actor import Actor
+from core.money import round_money, zero
+from core.outbox import outbox_record
+from inventory.models import Product
+from inventory.routing.base import Assignment, Demand, Destination
+from inventory.services import Allocation as StockAllocation
+from inventory.services import stock_allocate
+from orders.events import order_event
+from orders.exceptions import DuplicateExternalId, InvalidOrder
+from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.services.inputs import OrderInput
+from orders.services.lifecycle import ensure_transition
+from orders.services.validation import order_input_validate
+from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
+from sellers.models import Seller
+from sellers.services import sequence_next
+
+ORDER_NUMBER_SEQUENCE = "order"
+
+
+def split_among_lines(
+    lines: Sequence[tuple[int, int]], assignments: Sequence[Assignment]
+) -> dict[int, list[tuple[int, int]]]:
+    """Hand each line its share of the per-product assignments, in line order.
+
+    ``lines`` are (product_id, quantity) by position; returns position → [(warehouse_id,
+    quantity)]. Two lines of one product draw from the same pool, first line first.
+    """
+    pools: dict[int, list[list[int]]] = defaultdict(list)
+    for assignment in assignments:
+        pools[assignment.product_id].append([assignment.warehouse_id, assignment.quantity])
+    shares: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for position, (product_id, quantity) in enumerate(lines):
+        pool = pools[product_id]
+        while quantity and pool:
+            warehouse_id, left = pool[0]
+            take = min(left, quantity)
+            shares[position].append((warehouse_id, take))
+            quantity -= take
+            if take == left:
+                pool.pop(0)
+            else:
+                pool[0][1] = left - take
+    return dict(shares)
+
+
+def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list[OrderLine]:
+    lines = []
+    for position, line in enumerate(data.lines):
+        product = products_by_sku[line.sku]
+        unit_price = Money(line.unit_price, data.currency) if line.unit_price is not None else product.price
+        lines.append(
+            OrderLine(
+                position=position,
+                product=product,
+                sku=product.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=round_money(unit_price),
+                line_total=round_money(unit_price * line.quantity),
+            )
+        )
+    return lines
+
+
+def _build_order(*, seller: Seller, data: OrderInput, lines: list[OrderLine]) -> Order:
+    currency = data.currency
+    subtotal = sum((line.line_total for line in lines), zero(currency))
+    shipping = Money(data.shipping_total, currency)
+    tax = Money(data.tax_total, currency)
+    discount = Money(data.discount_total, currency)
+    total = subtotal + shipping + tax - discount
+    if total.amount < 0:
+        raise InvalidOrder(details={"discount_total": ["The discount is larger than the order."]})
+    address = data.shipping_address
+    now = timezone.now()
+    return Order(
+        seller=seller,
+        channel=data.channel,
+        channel_account=data.channel_account,
+        external_id=data.external_id,
+        customer_email=data.customer_email,
+        customer_name=data.customer_name,
+        customer_phone=data.customer_phone,
+        ship_name=address.name,
+        ship_company=address.company,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_city=address.city,
+        ship_region=address.region,
+        ship_postal_code=address.postal_code,
+        ship_country=address.country,
+        ship_phone=address.phone,
+        ship_latitude=address.latitude,
+        ship_longitude=address.longitude,
+        billing_address=data.billing_address.as_dict() if data.billing_address else None,
+        subtotal=subtotal,
+        shipping_total=shipping,
+        tax_total=tax,
+        discount_total=discount,
+        total=total,
+        payment_status=PaymentStatus.PAID_EXTERNALLY if data.paid_externally else PaymentStatus.UNPAID,
+        placed_at=data.placed_at or now,
+        customer_note=data.customer_note,
+        metadata=data.metadata,
+    )
+
+
+def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[Allocation]:
+    shares = split_among_lines([(line.product_id, line.quantity) for line in lines], stock.plan.assignments)
+    return [
+        Allocation(line=lines[position], stock_id=stock.stock_ids[(lines[position].product_id, warehouse_id)], quantity=qty)
+        for position, parts in shares.items()
+        for warehouse_id, qty in parts
+    ]
+
+
+def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
+    skus = {line.sku for line in data.lines}
+    products_by_sku = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
+    order_input_validate(data=data, products_by_sku=products_by_sku)
+    lines = _priced_lines(data, products_by_sku)
+    order = _build_order(seller=seller, data=data, lines=lines)
+    demands = [Demand(product_id=line.product_id, quantity=line.quantity, sku=line.sku) for line in lines]
+    destination = Destination(
+        country=order.ship_country,
+        postal_code=order.ship_postal_code,
+        latitude=order.ship_latitude,
+        longitude=order.ship_longitude,
+    )
+    try:
+        with transaction.atomic():
+            stock = stock_allocate(seller_id=seller.pk, demands=demands, destination=destination)
+            # Post-entry checks have nothing to hold yet, so a placed order is confirmed
+            # at once; both steps are on the timeline.
+            ensure_transition(current=Lifecycle.PLACED, requested=Lifecycle.CONFIRMED)
+            order.lifecycle = Lifecycle.CONFIRMED
+            order.confirmed_at = order.placed_at
+            order.fulfillment_status = FulfillmentStatus.ALLOCATED
+            # The number is taken last: its row lock is held until commit.
+            order.number = sequence_next(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
+            order.save(force_insert=True)
+            for line in lines:
+                line.order = order
+            OrderLine.objects.bulk_create(lines)
+            allocations = _allocation_rows(lines, stock)
+            Allocation.objects.bulk_create(allocations)
+            order_event_rows = [
+                order_event(
+                    order,
+                    EventType.PLACED,
+                    actor=actor,
+                    data={"channel": order.channel, "total": str(order.total.amount), "currency": data.currency},
+                ),
+                order_event(
+                    order,
+                    EventType.STOCK_ALLOCATED,
+                    actor=actor,
+                    data={
+                        "reason": stock.plan.reason,
+                        "warehouse_ids": sorted(stock.plan.warehouse_ids),
+                        "lines": [
+                            {"sku": a.line.sku, "stock_id": a.stock_id, "quantity": a.quantity} for a in allocations
+                        ],
+                    },
+                ),
+                order_event(
+                    order,
+                    EventType.STATUS_CHANGED,
+                    actor=actor,
+                    data={"field": "lifecycle", "before": Lifecycle.PLACED, "after": Lifecycle.CONFIRMED},
+                ),
+            ]
+            OrderEvent.objects.bulk_create(order_event_rows)
+            outbox_record(
+                topic="order.created",
+                seller_id=seller.pk,
+                aggregate_type="order",
+                aggregate_id=order.pk,
+                payload={"order_id": order.pk, "number": order.number},
+            )
+    except IntegrityError as exc:
+        if data.external_id and "external_id" in str(exc):
+            raise DuplicateExternalId(details={"external_id": data.external_id, "channel": data.channel}) from exc
+        raise
+    return order
+

@@ -1,0 +1,94 @@
+"""Checks before entry: everything that can be known without a lock. Collects every
+problem, keyed by field path, so a storefront can show them all at once."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+import pycountry
+from django.conf import settings
+
+from core.money import is_on_minor_unit_grid
+from inventory.models import Product
+from orders.exceptions import InvalidOrder
+from orders.models import Channel
+from orders.services.inputs import AddressInput, OrderInput
+
+# Countries whose addresses have no postal code (or none in common use).
+COUNTRIES_WITHOUT_POSTAL_CODES = frozenset(
+    {"AE", "AG", "AO", "AW", "BF", "BI", "BJ", "BO", "BS", "BW", "BZ", "CD", "CF", "CG", "CI", "CM", "DJ", "DM",
+     "ER", "FJ", "GA", "GD", "GH", "GM", "GQ", "GY", "HK", "IE", "JM", "KI", "KM", "KN", "LC", "ML", "MO", "MR",
+     "MW", "NR", "NU", "PA", "QA", "RW", "SB", "SC", "SL", "SR", "ST", "SY", "TD", "TG", "TK", "TL", "TO", "TT",
+     "TV", "UG", "VU", "YE", "ZW"}
+)
+
+
+def is_country_code(code: str) -> bool:
+    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
+
+
+def _address_errors(address: AddressInput, prefix: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name in ("name", "line1", "city", "country"):
+        if not getattr(address, name).strip():
+            errors[f"{prefix}.{name}"] = ["This field is required."]
+    if address.country and not is_country_code(address.country):
+        errors[f"{prefix}.country"] = [f"{address.country!r} is not an ISO 3166-1 alpha-2 country code."]
+    elif address.country not in COUNTRIES_WITHOUT_POSTAL_CODES and address.country and not address.postal_code.strip():
+        errors[f"{prefix}.postal_code"] = [f"A postal code is required for {address.country}."]
+    if (address.latitude is None) != (address.longitude is None):
+        errors[f"{prefix}.latitude"] = ["Give both latitude and longitude, or neither."]
+    elif address.latitude is not None and not (-90 <= address.latitude <= 90 and -180 <= address.longitude <= 180):
+        errors[f"{prefix}.latitude"] = ["Coordinates are out of range."]
+    return errors
+
+
+def _amount_errors(amount: Decimal | None, currency: str) -> list[str]:
+    if amount is None:
+        return []
+    if not amount.is_finite() or amount < 0:
+        return ["Must be zero or more."]
+    if currency in settings.WAYBILL_CURRENCIES and not is_on_minor_unit_grid(amount, currency):
+        return [f"{currency} amounts cannot have more decimals than its minor unit."]
+    return []
+
+
+def order_input_validate(*, data: OrderInput, products_by_sku: Mapping[str, Product]) -> None:
+    """Raise InvalidOrder with every problem found; return quietly if there are none."""
+    errors: dict[str, list[str]] = {}
+    currency = data.currency
+    if currency not in settings.WAYBILL_CURRENCIES:
+        errors["currency"] = [f"{currency!r} is not a supported currency: {', '.join(settings.WAYBILL_CURRENCIES)}."]
+    if data.channel not in Channel.values:
+        errors["channel"] = [f"{data.channel!r} is not a channel."]
+    if data.external_id and len(data.external_id) > 128:
+        errors["external_id"] = ["At most 128 characters."]
+
+    if not data.lines:
+        errors["lines"] = ["An order needs at least one line."]
+    elif len(data.lines) > settings.WAYBILL_MAX_ORDER_LINES:
+        errors["lines"] = [f"At most {settings.WAYBILL_MAX_ORDER_LINES} lines per order."]
+    for index, line in enumerate(data.lines):
+        prefix = f"lines.{index}"
+        if not isinstance(line.quantity, int) or line.quantity <= 0:
+            errors[f"{prefix}.quantity"] = ["Must be a positive whole number."]
+        product = products_by_sku.get(line.sku)
+        if product is None:
+            errors[f"{prefix}.sku"] = [f"Unknown SKU {line.sku!r}."]
+        elif not product.is_active:
+            errors[f"{prefix}.sku"] = [f"{line.sku!r} is not for sale."]
+        elif line.unit_price is None and str(product.price.currency) != currency:
+            errors[f"{prefix}.unit_price"] = [
+                f"Required: the product is priced in {product.price.currency}, the order in {currency}."
+            ]
+        if price_errors := _amount_errors(line.unit_price, currency):
+            errors[f"{prefix}.unit_price"] = price_errors
+
+    errors.update(_address_errors(data.shipping_address, "shipping_address"))
+    if data.billing_address is not None:
+        errors.update(_address_errors(data.billing_address, "billing_address"))
+
+    for name in ("shipping_total", "tax_total", "discount_total"):
+        if amount_errors := _amount_errors(getattr(data, name), currency):
+            errors[name] = amount_errors
+    if errors:
+        raise InvalidOrder(details=errors)

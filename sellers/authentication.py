@@ -1,0 +1,79 @@
+"""``Authorization: Bearer <key>`` for storefronts. The authenticated principal is the
+seller's API client; views read the seller from ``request.auth.seller``."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from sellers.models import ApiKey
+from sellers.services import API_KEY_PREFIX, api_key_digest
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """What ``request.user`` is for an API-key request."""
+
+    api_key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def seller(self):
+        return self.api_key.seller
+
+    def __str__(self):
+        return f"api key {self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _, raw_key = header.partition(" ")
+        if keyword.lower() != self.keyword.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key.startswith(API_KEY_PREFIX):
+            raise exceptions.AuthenticationFailed("Malformed API key.")
+        api_key = (
+            ApiKey.objects.select_related("seller")
+            .filter(digest=api_key_digest(raw_key), revoked_at__isnull=True, seller__is_active=True)
+            .first()
+        )
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        self._touch(api_key)
+        return ApiClient(api_key=api_key), api_key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+    @staticmethod
+    def _touch(api_key: ApiKey) -> None:
+        # Writing last-used on every request would make every read a write; once a
+        # minute is precise enough to tell a live key from a dead one.
+        now = timezone.now()
+        threshold = now - timedelta(seconds=settings.WAYBILL_API_KEY_TOUCH_SECONDS)
+        if api_key.last_used_at is None or api_key.last_used_at < threshold:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+
+
+class IsSellerApiClient(permissions.BasePermission):
+    """Authenticated with an API key that carries the scope the view asks for
+    (``required_scopes`` per HTTP method; read methods default to the read scope)."""
+
+    message = "This API key lacks the scope this operation needs."
+
+    def has_permission(self, request, view):
+        if not isinstance(request.user, ApiClient):
+            raise exceptions.NotAuthenticated("Send a seller API key: Authorization: Bearer <key>.")
+        required = getattr(view, "required_scopes", {}).get(request.method, ())
+        return all(scope in request.auth.scopes for scope in required)

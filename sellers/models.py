@@ -1,0 +1,103 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from core.models import TimeStampedModel
+
+country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 country code, e.g. US.")
+currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 currency code, e.g. USD.")
+
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class Seller(TimeStampedModel):
+    """A tenant. Every row that belongs to a seller carries a ``seller`` foreign key."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    base_currency = models.CharField(max_length=3, default="USD", validators=[currency_code_validator])
+    country = models.CharField(max_length=2, validators=[country_code_validator])
+    timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
+    support_email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    STAFF = "staff", "Staff"
+    VIEWER = "viewer", "Viewer (read only)"
+
+
+class StaffMembership(TimeStampedModel):
+    """A staff user's access to one seller. The admin shows a user only the data of
+    sellers they are a member of; the role decides whether they may change it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=StaffRole.choices, default=StaffRole.STAFF)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "seller"], name="membership_user_seller_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=StaffRole.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.seller} ({self.role})"
+
+
+class ApiScope(models.TextChoices):
+    PRODUCTS_READ = "products:read", "Read products and availability"
+    ORDERS_READ = "orders:read", "Read orders"
+    ORDERS_WRITE = "orders:write", "Place and change orders"
+
+
+class ApiKey(TimeStampedModel):
+    """A storefront's credential. The secret is shown once; only its SHA-256 digest is
+    stored (a 256-bit random secret needs no slow hash: there is nothing to brute-force)."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, help_text="Shown in lists to tell keys apart.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        indexes = [models.Index(fields=["seller", "created_at"], name="apikey_seller_created_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SellerSequence(models.Model):
+    """Gap-free per-seller counters (order numbers, invoices, credit notes). The next
+    value is taken inside the writer's transaction, so a rollback returns the number."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="sequences")
+    name = models.CharField(max_length=32)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="sequence_seller_name_unique")]
+
+    def __str__(self):
+        return f"{self.seller_id}:{self.name}={self.last_value}"
