@@ -84,9 +84,7 @@ def _change_on_hand(
             f"On hand would be {new_on_hand} with {new_allocated} allocated.",
             details={"on_hand": stock.on_hand, "allocated": stock.allocated, "change": delta},
         )
-    Stock.objects.filter(pk=stock.pk).update(
-        on_hand=F("on_hand") + delta, allocated=F("allocated") + allocated_delta
-    )
+    Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + delta, allocated=F("allocated") + allocated_delta)
     stock.on_hand, stock.allocated = new_on_hand, new_allocated
     return StockLedgerEntry.objects.create(
         seller_id=stock.seller_id,
@@ -110,7 +108,13 @@ def _lock_or_create(*, product: Product, warehouse: Warehouse) -> Stock:
 
 
 def stock_receive(
-    *, product: Product, warehouse: Warehouse, quantity: int, actor: Actor, reference: str = "", reason: str = "",
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: int,
+    actor: Actor,
+    reference: str = "",
+    reason: str = "",
     kind: LedgerKind = LedgerKind.RECEIPT,
 ) -> Stock:
     """Units arrive (a delivery, a purchase order, a restocked return)."""

@@ -141,9 +141,7 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "position"], name="line_order_position_unique"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(
-                condition=models.Q(
-                    quantity__gte=models.F("quantity_shipped") + models.F("quantity_cancelled")
-                ),
+                condition=models.Q(quantity__gte=models.F("quantity_shipped") + models.F("quantity_cancelled")),
                 name="line_shipped_cancelled_within_quantity",
             ),
             models.CheckConstraint(

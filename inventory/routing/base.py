@@ -97,7 +97,9 @@ def merge_demands(demands: Sequence[Demand]) -> list[Demand]:
     return [Demand(product_id=pid, quantity=qty, sku=skus[pid]) for pid, qty in totals.items()]
 
 
-def find_shortages(wanted: Mapping[tuple[int, int], int], available: Availability) -> list[tuple[tuple[int, int], int, int]]:
+def find_shortages(
+    wanted: Mapping[tuple[int, int], int], available: Availability
+) -> list[tuple[tuple[int, int], int, int]]:
     """Keys whose wanted units exceed what is available: (key, wanted, available)."""
     return [
         (key, quantity, available.get(key, 0))

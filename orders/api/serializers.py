@@ -36,15 +36,25 @@ class LineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     unit_price = serializers.DecimalField(
-        **AMOUNT, required=False, allow_null=True, default=None,
+        **AMOUNT,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Per unit, in the order currency. Omitted: the product's price.",
     )
+
+
+def _address(fields: dict) -> AddressInput:
+    return AddressInput(**{**fields, "country": fields["country"].upper()})
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in API_CHANNELS], default="storefront")
     external_id = serializers.CharField(
-        max_length=128, required=False, allow_blank=True, default="",
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="Your id for the order; unique per channel, a second order with it is refused.",
     )
     currency = serializers.CharField(min_length=3, max_length=3, help_text="ISO 4217 code, e.g. EUR.")
@@ -72,7 +82,9 @@ class OrderCreateInputSerializer(serializers.Serializer):
             customer_email=customer.get("email", ""),
             customer_name=customer.get("name", ""),
             customer_phone=customer.get("phone", ""),
-            shipping_address=AddressInput(**{**data["shipping_address"], "country": data["shipping_address"]["country"].upper()}),
+            shipping_address=AddressInput(
+                **{**data["shipping_address"], "country": data["shipping_address"]["country"].upper()}
+            ),
             billing_address=AddressInput(**{**billing, "country": billing["country"].upper()}) if billing else None,
             lines=[LineInput(**line) for line in data["lines"]],
             shipping_total=data["shipping_total"],

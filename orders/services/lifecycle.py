@@ -83,9 +83,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
             )
         allocations = list(Allocation.objects.filter(line__order=order).select_related("stock", "line"))
         if allocations:
-            stock_release(
-                lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations]
-            )
+            stock_release(lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations])
             Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
         OrderLine.objects.filter(order=order).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
 

@@ -120,7 +120,9 @@ def _build_order(*, seller: Seller, data: OrderInput, lines: list[OrderLine]) ->
 def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[Allocation]:
     shares = split_among_lines([(line.product_id, line.quantity) for line in lines], stock.plan.assignments)
     return [
-        Allocation(line=lines[position], stock_id=stock.stock_ids[(lines[position].product_id, warehouse_id)], quantity=qty)
+        Allocation(
+            line=lines[position], stock_id=stock.stock_ids[(lines[position].product_id, warehouse_id)], quantity=qty
+        )
         for position, parts in shares.items()
         for warehouse_id, qty in parts
     ]
@@ -195,4 +197,3 @@ def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
             raise DuplicateExternalId(details={"external_id": data.external_id, "channel": data.channel}) from exc
         raise
     return order
-
