@@ -1,0 +1,78 @@
+"""Suite-wide fixtures and the rules about services.
+
+Tests marked ``postgres`` need PostgreSQL (row locks, concurrency). On SQLite they are
+skipped and the run says so loudly at the end; with WAYBILL_REQUIRE_SERVICES=1 (CI)
+the session refuses to start without PostgreSQL and Redis instead.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from sellers.services import api_key_create
+from tests.factories import SellerFactory
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+BROKER = settings.CELERY_BROKER_URL
+REQUIRED = os.environ.get("WAYBILL_REQUIRE_SERVICES") == "1"
+_skipped_for_postgres: list[str] = []
+
+
+def pytest_configure(config):
+    if REQUIRED and not ON_POSTGRES:
+        pytest.exit("WAYBILL_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL", returncode=3)
+    if REQUIRED and not BROKER.startswith(("redis://", "amqp://")):
+        pytest.exit("WAYBILL_REQUIRE_SERVICES=1 but CELERY_BROKER_URL is not Redis or RabbitMQ", returncode=3)
+
+
+def pytest_report_header(config):
+    database = "PostgreSQL" if ON_POSTGRES else "SQLite (PostgreSQL-only tests will be SKIPPED)"
+    return [f"waybill: database={database} broker={BROKER.split('://')[0]}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL or start a local PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+            _skipped_for_postgres.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_for_postgres:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(
+            f"  {len(_skipped_for_postgres)} tests SKIPPED: no PostgreSQL. Concurrency and locking were NOT tested.",
+            red=True,
+            bold=True,
+        )
+        terminalreporter.write_line("  Set DATABASE_URL=postgres://... or start PostgreSQL on 127.0.0.1:5432.")
+        terminalreporter.write_line(bar, red=True, bold=True)
+
+
+@pytest.fixture
+def seller(db):
+    return SellerFactory()
+
+
+@pytest.fixture
+def other_seller(db):
+    return SellerFactory()
+
+
+def client_for(seller, scopes=None) -> APIClient:
+    issued = api_key_create(seller=seller, name="test", scopes=scopes)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
+    client.api_key = issued.api_key
+    return client
+
+
+@pytest.fixture
+def api(seller):
+    return client_for(seller)
