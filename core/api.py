@@ -13,6 +13,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from core.exceptions import ApplicationError
@@ -43,7 +44,12 @@ def _flatten_validation(detail) -> dict:
     def walk(value, path):
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(sub, f"{path}.{key}" if path else str(key))
+                # A list field's own errors come as {"non_field_errors": [...]}: they
+                # belong to the field itself.
+                if key == api_settings.NON_FIELD_ERRORS_KEY and path:
+                    walk(sub, path)
+                else:
+                    walk(sub, f"{path}.{key}" if path else str(key))
         elif isinstance(value, list):
             if all(not isinstance(v, (dict, list)) for v in value):
                 flat.setdefault(path or "non_field_errors", []).extend(str(v) for v in value)

@@ -1,0 +1,121 @@
+"""Real threads, each with its own PostgreSQL connection, racing for the same stock."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from core.actor import Actor
+from inventory.models import Stock
+from orders.models import Order
+from orders.services import order_cancel
+from tests.conftest import client_for
+from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_body, place, stocked
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+CLIENTS = 32
+UNITS = 10
+
+
+def test_32_clients_racing_for_the_last_10_units_sell_exactly_10():
+    seller = SellerFactory()
+    product = ProductFactory(seller=seller, sku="LAST-TEN")
+    stocked(product, WarehouseFactory(seller=seller), UNITS)
+    clients = [client_for(seller) for _ in range(CLIENTS)]
+    start = threading.Barrier(CLIENTS + 1)
+    done = threading.Event()
+    responses: list = [None] * CLIENTS
+    samples: list[tuple[int, int]] = []
+
+    def buy(index):
+        try:
+            start.wait()
+            responses[index] = clients[index].post("/api/v1/orders/", order_body([("LAST-TEN", 1)]), format="json")
+        finally:
+            connections.close_all()
+
+    def watch():
+        try:
+            start.wait()
+            while not done.is_set():
+                samples.append(Stock.objects.values_list("on_hand", "allocated").get(product=product))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=buy, args=(i,)) for i in range(CLIENTS)] + [threading.Thread(target=watch)]
+    for thread in threads:
+        thread.start()
+    for thread in threads[:CLIENTS]:
+        thread.join(timeout=60)
+    done.set()
+    threads[-1].join(timeout=10)
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * UNITS + [409] * (CLIENTS - UNITS)
+    for refused in (r.json() for r in responses if r.status_code == 409):
+        assert refused["code"] == "insufficient_stock"
+        assert refused["details"]["shortages"] == [{"sku": "LAST-TEN", "requested": 1, "available": 0}]
+    stock = Stock.objects.get(product=product)
+    assert (stock.on_hand, stock.allocated) == (UNITS, UNITS)
+    assert Order.objects.filter(seller=seller).count() == UNITS
+    assert sorted(Order.objects.filter(seller=seller).values_list("number", flat=True)) == list(range(1, UNITS + 1))
+    assert samples, "the monitor never read the stock row"
+    assert all(0 <= allocated <= on_hand for on_hand, allocated in samples)
+
+
+def test_the_stock_rows_are_locked_before_they_are_updated():
+    seller = SellerFactory()
+    product = ProductFactory(seller=seller, sku="LOCKED")
+    stocked(product, WarehouseFactory(seller=seller), 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        place(seller, [("LOCKED", 1)])
+
+    stock_sql = [q["sql"] for q in queries.captured_queries if '"inventory_stock"' in q["sql"]]
+    lock = next(i for i, sql in enumerate(stock_sql) if sql.startswith("SELECT") and "FOR UPDATE" in sql)
+    update = next(i for i, sql in enumerate(stock_sql) if sql.startswith("UPDATE"))
+    assert lock < update
+
+
+def test_cancel_and_place_racing_on_one_order_leave_stock_consistent():
+    seller = SellerFactory()
+    product = ProductFactory(seller=seller, sku="RACE")
+    stocked(product, WarehouseFactory(seller=seller), 4)
+    orders = [place(seller, [("RACE", 1)]) for _ in range(4)]
+
+    start = threading.Barrier(8)
+    errors: list[str] = []
+
+    def cancel(order):
+        try:
+            start.wait()
+            order_cancel(seller_id=seller.pk, order_id=order.pk, actor=Actor.system("race"))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(getattr(exc, "code", repr(exc)))
+        finally:
+            connections.close_all()
+
+    def buy():
+        try:
+            start.wait()
+            place(seller, [("RACE", 1)])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(getattr(exc, "code", repr(exc)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cancel, args=(o,)) for o in orders] + [
+        threading.Thread(target=buy) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    stock = Stock.objects.get(product=product)
+    open_orders = Order.objects.filter(seller=seller).exclude(lifecycle="cancelled").count()
+    assert set(errors) <= {"insufficient_stock"}
+    assert stock.allocated == open_orders
+    assert stock.on_hand == 4
