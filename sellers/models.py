@@ -20,7 +20,10 @@ class Seller(TimeStampedModel):
     base_currency = models.CharField(max_length=3, default="USD", validators=[currency_code_validator])
     country = models.CharField(max_length=2, validators=[country_code_validator])
     timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
-    support_email = models.EmailField(blank=True)
+    support_email = models.EmailField(blank=True, help_text="Sender and reply-to of customer emails.")
+    notify_customers = models.BooleanField(
+        default=True, help_text="Email customers of storefront and manual orders (marketplaces email their own)."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
