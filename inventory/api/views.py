@@ -1,42 +1,57 @@
 import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework.generics import get_object_or_404
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import IdCursorPagination
 from inventory.api.serializers import ProductOutputSerializer
+from inventory.models import Product
 from inventory.selectors import product_availability, product_list
 from sellers.models import ApiScope
 
 
+class CharInFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    pass
+
+
 class ProductFilter(django_filters.FilterSet):
-    sku = django_filters.BaseInFilter(field_name="sku", help_text="One SKU or several, comma-separated.")
+    sku = CharInFilter(field_name="sku", help_text="One SKU or several, comma-separated.")
     is_active = django_filters.BooleanFilter()
     barcode = django_filters.CharFilter()
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Product
+        fields = []
 
 
 class ProductPagination(IdCursorPagination):
     ordering = "id"
 
 
-class ProductListApi(APIView):
+class ProductListApi(GenericAPIView):
     required_scopes = {"GET": (ApiScope.PRODUCTS_READ,)}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    pagination_class = ProductPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no seller
+            return Product.objects.none()
+        return product_list(seller_id=self.request.auth.seller_id)
 
     @extend_schema(
         operation_id="products_list",
-        parameters=[ProductFilter],
         responses=ProductOutputSerializer(many=True),
         summary="List products with their availability",
     )
     def get(self, request):
-        queryset = ProductFilter(request.query_params, queryset=product_list(seller_id=request.auth.seller_id)).qs
-        paginator = ProductPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         availability = product_availability(seller_id=request.auth.seller_id, product_ids=[p.pk for p in page])
         data = ProductOutputSerializer(page, many=True, context={"availability": availability}).data
-        return paginator.get_paginated_response(data)
+        return self.get_paginated_response(data)
 
 
 class ProductDetailApi(APIView):

@@ -1,7 +1,9 @@
 import django_filters
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,20 +40,25 @@ class OrderFilter(django_filters.FilterSet):
         fields = []
 
 
-class OrderListCreateApi(APIView):
+class OrderListCreateApi(GenericAPIView):
     required_scopes = {"GET": (ApiScope.ORDERS_READ,), "POST": (ApiScope.ORDERS_WRITE,)}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderFilter
+    pagination_class = IdCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no seller
+            return Order.objects.none()
+        return order_list(seller_id=self.request.auth.seller_id)
 
     @extend_schema(
         operation_id="orders_list",
-        parameters=[OrderFilter],
         responses=OrderOutputSerializer(many=True),
         summary="List orders, newest first",
     )
     def get(self, request):
-        queryset = OrderFilter(request.query_params, queryset=order_list(seller_id=request.auth.seller_id)).qs
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(OrderOutputSerializer(page, many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(OrderOutputSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="orders_create",
