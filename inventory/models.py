@@ -19,6 +19,9 @@ class Product(TimeStampedModel):
     length_mm = models.PositiveIntegerField(default=0)
     width_mm = models.PositiveIntegerField(default=0)
     height_mm = models.PositiveIntegerField(default=0)
+    restricted_countries = models.JSONField(
+        default=list, blank=True, help_text="Countries this product may not be shipped to."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

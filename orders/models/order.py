@@ -1,11 +1,10 @@
-from django.conf import settings
 from django.db import models
 from djmoney.models.fields import MoneyField
 
 from core.models import TimeStampedModel
 from inventory.models import Product, Stock
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
-from sellers.models import ApiKey, Seller
+from sellers.models import Seller
 
 
 class Channel(models.TextChoices):
@@ -70,6 +69,10 @@ class Order(TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
+    payment_risk_level = models.CharField(
+        max_length=16, blank=True, help_text="The payment processor's verdict, e.g. normal, elevated, highest."
+    )
+    payment_risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     customer_note = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True)
 
@@ -179,42 +182,3 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} of line {self.line_id} from stock {self.stock_id}"
-
-
-class EventType(models.TextChoices):
-    PLACED = "placed", "Order placed"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    PAYMENT_STATUS_CHANGED = "payment_status_changed", "Payment status changed"
-    FULFILLMENT_STATUS_CHANGED = "fulfillment_status_changed", "Fulfillment status changed"
-    STOCK_ALLOCATED = "stock_allocated", "Stock allocated"
-    STOCK_RELEASED = "stock_released", "Stock released"
-    CANCELLED = "cancelled", "Order cancelled"
-    NOTE_ADDED = "note_added", "Note added"
-
-
-class OrderEvent(models.Model):
-    """The audit trail: who changed what and when, with before/after in ``data``.
-    Written in the same transaction as the change; never updated or deleted (a
-    PostgreSQL trigger refuses both)."""
-
-    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
-    type = models.CharField(max_length=32, choices=EventType.choices)
-    actor_kind = models.CharField(max_length=16)
-    actor_label = models.CharField(max_length=150)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(type__in=EventType.values), name="order_event_type_valid")
-        ]
-        indexes = [models.Index(fields=["order", "id"], name="order_event_order_idx")]
-
-    def __str__(self):
-        return f"{self.get_type_display()} by {self.actor_label}"

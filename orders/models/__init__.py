@@ -1,0 +1,26 @@
+from orders.models.checks import HoldResolution, OrderHold, OrderPolicy, RiskRule, RiskRuleKind
+from orders.models.event import EventType, OrderEvent
+from orders.models.idempotency import IdempotencyRecord
+from orders.models.order import API_CHANNELS, Allocation, Channel, Order, OrderLine, order_money
+from orders.models.webhook import WEBHOOK_TOPICS, DeliveryStatus, WebhookDelivery, WebhookSubscription
+
+__all__ = [
+    "API_CHANNELS",
+    "Allocation",
+    "Channel",
+    "DeliveryStatus",
+    "EventType",
+    "HoldResolution",
+    "IdempotencyRecord",
+    "Order",
+    "OrderEvent",
+    "OrderHold",
+    "OrderLine",
+    "OrderPolicy",
+    "RiskRule",
+    "RiskRuleKind",
+    "WEBHOOK_TOPICS",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "order_money",
+]
