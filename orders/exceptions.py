@@ -24,3 +24,18 @@ class DuplicateExternalId(ApplicationError):
     code = "duplicate_external_id"
     status_code = 409
     default_message = "An order with this external id already exists for the channel."
+
+
+class IdempotencyKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
+    status_code = 422
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
+class WebhookSubscriptionNotFound(NotFound):
+    code = "webhook_not_found"
+    default_message = "No such webhook subscription."
+
+
+class InvalidWebhookSubscription(ValidationFailed):
+    default_message = "The webhook subscription has invalid fields."

@@ -120,6 +120,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["sellers.throttling.ApiKeyRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -170,12 +171,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep_task", "schedule": 30.0},
+    "idempotency-purge": {"task": "orders.tasks.idempotency_records_purge_task", "schedule": 3600.0},
 }
 
 # --- Waybill ------------------------------------------------------------------------
 # How often an API key's last-used time is written: every request would be a write.
 WAYBILL_API_KEY_TOUCH_SECONDS = env.int("WAYBILL_API_KEY_TOUCH_SECONDS", default=60)
 WAYBILL_MAX_ORDER_LINES = env.int("WAYBILL_MAX_ORDER_LINES", default=500)
+# How long an Idempotency-Key's first response is replayed (at least a day).
+WAYBILL_IDEMPOTENCY_HOURS = max(24, env.int("WAYBILL_IDEMPOTENCY_HOURS", default=48))
+# Requests per minute per API key; a burst above it answers 429 with Retry-After.
+WAYBILL_API_RATE_PER_MINUTE = env.int("WAYBILL_API_RATE_PER_MINUTE", default=6000)
 
 LOGGING = {
     "version": 1,

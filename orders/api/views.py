@@ -1,13 +1,14 @@
 import django_filters
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actor import Actor
+from core.exceptions import ValidationFailed
 from core.pagination import IdCursorPagination
 from orders.api.serializers import (
     OrderCancelInputSerializer,
@@ -17,10 +18,23 @@ from orders.api.serializers import (
 from orders.models import Channel, Order
 from orders.selectors import order_get, order_list
 from orders.services import order_cancel, order_place
+from orders.services.idempotency import order_place_idempotent, request_fingerprint
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
 from sellers.models import ApiScope
 
 ERROR = OpenApiResponse(description='Error: {"code", "message", "details"}')
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (a UUID) per order. A retry with the same key and body returns the first "
+    "response (with `Idempotent-Replayed: true`) and creates nothing; the same key with another body is a 422. "
+    "Kept at least 24 hours.",
+)
+
+
+def _render(order) -> dict:
+    return OrderOutputSerializer(order_get(seller_id=order.seller_id, order_id=order.pk)).data
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -63,7 +77,8 @@ class OrderListCreateApi(GenericAPIView):
     @extend_schema(
         operation_id="orders_create",
         request=OrderCreateInputSerializer,
-        responses={201: OrderOutputSerializer, 400: ERROR, 409: ERROR},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderOutputSerializer, 400: ERROR, 409: ERROR, 422: ERROR},
         summary="Place an order",
         description="Validates, reserves stock and numbers the order in one transaction; "
         "nothing is written if any check fails. 409 `insufficient_stock` lists the short SKUs.",
@@ -71,12 +86,29 @@ class OrderListCreateApi(GenericAPIView):
     def post(self, request):
         serializer = OrderCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = order_place(
-            seller=request.auth.seller, data=serializer.to_order_input(), actor=Actor.api_key(request.auth)
+        seller, actor = request.auth.seller, Actor.api_key(request.auth)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            order = order_place(seller=seller, data=serializer.to_order_input(), actor=actor)
+            return self._created(_render(order), replayed=False)
+        if len(key) > 255:
+            raise ValidationFailed(details={"Idempotency-Key": ["At most 255 characters."]})
+        result = order_place_idempotent(
+            seller=seller,
+            key=key,
+            fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
+            data=serializer.to_order_input(),
+            actor=actor,
+            render=_render,
         )
-        body = OrderOutputSerializer(order_get(seller_id=order.seller_id, order_id=order.pk)).data
-        location = reverse("order-detail", kwargs={"order_id": order.pk})
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return self._created(result.body, replayed=result.replayed)
+
+    @staticmethod
+    def _created(body: dict, *, replayed: bool) -> Response:
+        headers = {"Location": reverse("order-detail", kwargs={"order_id": body["id"]})}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class OrderDetailApi(APIView):

@@ -1,0 +1,89 @@
+"""Exactly-once order creation for clients that retry: ``Idempotency-Key``.
+
+The record of the first successful response is inserted in the same transaction as the
+order. A retry finds it and gets the same response; a concurrent twin blocks on the
+unique (seller, key) index until the first commits, fails the insert, and replays; if
+the first attempt failed and rolled back, the retry simply runs. Failed requests are not
+stored: retrying a refused order runs it again (stock may have arrived meanwhile).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.actor import Actor
+from core.exceptions import ApplicationError
+from orders.exceptions import IdempotencyKeyReused
+from orders.models import IdempotencyRecord, Order
+from orders.services.inputs import OrderInput
+from orders.services.placement import order_place
+from sellers.models import Seller
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    status: int
+    body: dict
+    replayed: bool
+
+
+def request_fingerprint(*, method: str, path: str, data) -> str:
+    """Same method, path and JSON content → same fingerprint, whatever the key order
+    or whitespace of the body."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResponse:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(details={"idempotency_key": record.key})
+    return IdempotentResponse(status=record.response_status, body=record.response_body, replayed=True)
+
+
+def _existing(seller: Seller, key: str) -> IdempotencyRecord | None:
+    """The live record for the key. One past its retention is deleted, so the key
+    can be used again (the purge job also removes them in bulk)."""
+    record = IdempotencyRecord.objects.filter(seller=seller, key=key).first()
+    if record is not None and record.created_at < timezone.now() - timedelta(hours=settings.WAYBILL_IDEMPOTENCY_HOURS):
+        record.delete()
+        return None
+    return record
+
+
+def order_place_idempotent(
+    *,
+    seller: Seller,
+    key: str,
+    fingerprint: str,
+    data: OrderInput,
+    actor: Actor,
+    render: Callable[[Order], dict],
+) -> IdempotentResponse:
+    if (record := _existing(seller, key)) is not None:
+        return _replay(record, fingerprint)
+    try:
+        with transaction.atomic():
+            order = order_place(seller=seller, data=data, actor=actor)
+            body = render(order)
+            IdempotencyRecord.objects.create(
+                seller=seller, key=key, fingerprint=fingerprint, order=order, response_status=201, response_body=body
+            )
+    except (IntegrityError, ApplicationError):
+        # A concurrent twin may have won while this attempt waited on its locks: its
+        # response is the answer. Otherwise the error is this request's own.
+        if (record := _existing(seller, key)) is not None:
+            return _replay(record, fingerprint)
+        raise
+    return IdempotentResponse(status=201, body=body, replayed=False)
+
+
+def idempotency_records_purge(*, older_than_hours: int | None = None) -> int:
+    hours = older_than_hours if older_than_hours is not None else settings.WAYBILL_IDEMPOTENCY_HOURS
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - timedelta(hours=hours)).delete()
+    return deleted
