@@ -1,4 +1,4 @@
-from orders.models.checks import HoldResolution, OrderHold, OrderPolicy, RiskRule, RiskRuleKind
+from orders.models.checks import HeldOrder, HoldResolution, OrderHold, OrderPolicy, RiskRule, RiskRuleKind
 from orders.models.event import EventType, OrderEvent
 from orders.models.idempotency import IdempotencyRecord
 from orders.models.order import API_CHANNELS, Allocation, Channel, Order, OrderLine, order_money
@@ -10,6 +10,7 @@ __all__ = [
     "Channel",
     "DeliveryStatus",
     "EventType",
+    "HeldOrder",
     "HoldResolution",
     "IdempotencyRecord",
     "Order",

@@ -89,3 +89,12 @@ class OrderHold(models.Model):
 
     def __str__(self):
         return self.reason
+
+
+class HeldOrder(Order):
+    """An order seen as an entry of the admin's "holds to review" queue; same table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "hold to review"
+        verbose_name_plural = "holds to review"

@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Replace, Upper
 from djmoney.models.fields import MoneyField
 
 from core.models import TimeStampedModel
@@ -18,6 +20,12 @@ class Channel(models.TextChoices):
 # Channels a storefront API key may place orders for; marketplace channels belong
 # to the marketplace importers.
 API_CHANNELS = (Channel.STOREFRONT, Channel.POS, Channel.MANUAL)
+
+# A customer and a postal code as the risk checks compare them: ignoring case (and, for
+# the postal code, spaces). Indexed per seller; a query must use these very expressions
+# for the indexes to serve it.
+CUSTOMER_EMAIL_KEY = Upper("customer_email")
+SHIP_POSTAL_CODE_KEY = Upper(Replace("ship_postal_code", Value(" "), Value("")))
 
 
 def order_money(**kwargs) -> MoneyField:
@@ -105,6 +113,8 @@ class Order(TimeStampedModel):
             models.Index(fields=["seller", "lifecycle", "id"], name="order_seller_lifecycle_idx"),
             models.Index(fields=["seller", "created_at"], name="order_seller_created_idx"),
             models.Index(fields=["seller", "customer_email"], name="order_seller_email_idx"),
+            models.Index(F("seller"), CUSTOMER_EMAIL_KEY, name="order_seller_email_key_idx"),
+            models.Index(F("seller"), SHIP_POSTAL_CODE_KEY, name="order_seller_postal_key_idx"),
         ]
 
     def __str__(self):
