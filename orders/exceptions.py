@@ -39,3 +39,13 @@ class WebhookSubscriptionNotFound(NotFound):
 
 class InvalidWebhookSubscription(ValidationFailed):
     default_message = "The webhook subscription has invalid fields."
+
+
+class OrderNotEditable(Conflict):
+    code = "order_not_editable"
+    default_message = "The order can no longer be changed: it has shipped, completed or been cancelled."
+
+
+class LineNotFound(NotFound):
+    code = "line_not_found"
+    default_message = "No such line on this order."

@@ -1,7 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 
 from orders.exceptions import OrderNotFound
-from orders.models import Allocation, Order, OrderLine
+from orders.models import Allocation, Order, OrderEvent, OrderLine
 
 
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -24,3 +24,9 @@ def order_get(*, seller_id: int, order_id: int) -> Order:
     if order is None:
         raise OrderNotFound()
     return order
+
+
+def order_events_list(*, seller_id: int, order_id: int) -> list[OrderEvent]:
+    if not Order.objects.filter(seller_id=seller_id, pk=order_id).exists():
+        raise OrderNotFound()
+    return list(OrderEvent.objects.filter(order_id=order_id).order_by("id"))

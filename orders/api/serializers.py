@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from core.serializers import MoneyField
-from orders.models import API_CHANNELS, Order, OrderLine
+from orders.models import API_CHANNELS, Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput
 
 AMOUNT = {"max_digits": 19, "decimal_places": 4, "min_value": 0, "coerce_to_string": True}
@@ -44,7 +44,7 @@ class LineInputSerializer(serializers.Serializer):
     )
 
 
-def _address(fields: dict) -> AddressInput:
+def address_input(fields: dict) -> AddressInput:
     return AddressInput(**{**fields, "country": fields["country"].upper()})
 
 
@@ -98,6 +98,21 @@ class OrderCreateInputSerializer(serializers.Serializer):
 
 class OrderCancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class LineCancelInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None, help_text="Omitted: every open unit."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class OrderEventOutputSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = OrderEvent
+        fields = ["id", "type", "actor_kind", "actor", "data", "created_at"]
 
 
 class AllocationOutputSerializer(serializers.Serializer):

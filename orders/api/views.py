@@ -11,13 +11,18 @@ from core.actor import Actor
 from core.exceptions import ValidationFailed
 from core.pagination import IdCursorPagination
 from orders.api.serializers import (
+    LineCancelInputSerializer,
     OrderCancelInputSerializer,
     OrderCreateInputSerializer,
+    OrderEventOutputSerializer,
     OrderOutputSerializer,
+    ShippingAddressSerializer,
+    address_input,
 )
 from orders.models import Channel, Order
-from orders.selectors import order_get, order_list
+from orders.selectors import order_events_list, order_get, order_list
 from orders.services import order_cancel, order_place
+from orders.services.changes import order_line_cancel, order_shipping_address_update
 from orders.services.idempotency import order_place_idempotent, request_fingerprint
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
 from sellers.models import ApiScope
@@ -139,3 +144,64 @@ class OrderCancelApi(APIView):
             reason=serializer.validated_data["reason"],
         )
         return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
+
+
+class OrderShippingAddressUpdateApi(APIView):
+    required_scopes = {"PUT": (ApiScope.ORDERS_WRITE,)}
+
+    @extend_schema(
+        operation_id="orders_shipping_address_update",
+        request=ShippingAddressSerializer,
+        responses={200: OrderOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Change the shipping address before the order ships",
+        description="Re-routes the order when its warehouses do not ship to the new country. "
+        "409 `order_not_editable` once anything has shipped or the order is closed.",
+    )
+    def put(self, request, order_id: int):
+        serializer = ShippingAddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_shipping_address_update(
+            seller_id=request.auth.seller_id,
+            order_id=order_id,
+            address=address_input(serializer.validated_data),
+            actor=Actor.api_key(request.auth),
+        )
+        return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
+
+
+class OrderLineCancelApi(APIView):
+    required_scopes = {"POST": (ApiScope.ORDERS_WRITE,)}
+
+    @extend_schema(
+        operation_id="orders_line_cancel",
+        request=LineCancelInputSerializer,
+        responses={200: OrderOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Cancel open units of one line",
+        description="Releases their stock and lowers the order total. Cancelling the last open units "
+        "cancels the order.",
+    )
+    def post(self, request, order_id: int, line_id: int):
+        serializer = LineCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_line_cancel(
+            seller_id=request.auth.seller_id,
+            order_id=order_id,
+            line_id=line_id,
+            quantity=serializer.validated_data["quantity"],
+            actor=Actor.api_key(request.auth),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
+
+
+class OrderEventListApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(
+        operation_id="orders_events_list",
+        responses={200: OrderEventOutputSerializer(many=True), 404: ERROR},
+        summary="The order's timeline, oldest first",
+    )
+    def get(self, request, order_id: int):
+        events = order_events_list(seller_id=request.auth.seller_id, order_id=order_id)
+        return Response(OrderEventOutputSerializer(events, many=True).data)

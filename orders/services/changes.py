@@ -1,0 +1,210 @@
+"""Changes to an order before it ships: a new shipping address, a cancelled line.
+
+Amounts of a live order follow its open and shipped quantities, so cancelling a line
+lowers the line total, the subtotal and the total. (A cancelled order keeps the amounts
+it had, as the record of what was ordered.)"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
+
+from core.actor import Actor
+from core.money import round_money, zero
+from core.outbox import outbox_record
+from inventory.routing.base import Demand, Destination
+from inventory.services import StockLine, stock_allocate, stock_release
+from orders.events import order_event
+from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
+from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.services.inputs import AddressInput
+from orders.services.lifecycle import _lock_order, _status_event, ensure_transition
+from orders.services.placement import split_among_lines
+from orders.services.validation import _address_errors
+from orders.status import EDITABLE_LIFECYCLES, Lifecycle, LineQuantities, derive_fulfillment
+
+
+def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
+    if order.lifecycle not in EDITABLE_LIFECYCLES or any(line.quantity_shipped for line in lines):
+        raise OrderNotEditable(details={"lifecycle": order.lifecycle})
+
+
+def _announce_update(order: Order, change: str) -> None:
+    outbox_record(
+        topic="order.updated",
+        seller_id=order.seller_id,
+        aggregate_type="order",
+        aggregate_id=order.pk,
+        payload={"order_id": order.pk, "number": order.number, "change": change},
+    )
+
+
+def _fulfillment(lines: list[OrderLine], allocations: list[Allocation]) -> str:
+    allocated: dict[int, int] = defaultdict(int)
+    for allocation in allocations:
+        allocated[allocation.line_id] += allocation.quantity
+    return derive_fulfillment(
+        LineQuantities(
+            quantity=line.quantity,
+            allocated=allocated[line.pk],
+            shipped=line.quantity_shipped,
+            cancelled=line.quantity_cancelled,
+            returned=line.quantity_returned,
+        )
+        for line in lines
+    )
+
+
+def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation], actor: Actor) -> OrderEvent:
+    """Release every allocation and route the open quantities to the new destination,
+    all or nothing: InsufficientStock leaves the order as it was (the caller's
+    transaction rolls back)."""
+    stock_release(lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations])
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    open_lines = [line for line in lines if line.quantity_open]
+    routed = stock_allocate(
+        seller_id=order.seller_id,
+        demands=[Demand(line.product_id, line.quantity_open, line.sku) for line in open_lines],
+        destination=Destination(
+            country=order.ship_country,
+            postal_code=order.ship_postal_code,
+            latitude=order.ship_latitude,
+            longitude=order.ship_longitude,
+        ),
+    )
+    shares = split_among_lines([(line.product_id, line.quantity_open) for line in open_lines], routed.plan.assignments)
+    Allocation.objects.bulk_create(
+        Allocation(
+            line=open_lines[position], stock_id=routed.stock_ids[(open_lines[position].product_id, wid)], quantity=qty
+        )
+        for position, parts in shares.items()
+        for wid, qty in parts
+    )
+    return order_event(
+        order,
+        EventType.STOCK_ALLOCATED,
+        actor=actor,
+        data={
+            "reason": f"Re-routed for the new address. {routed.plan.reason}",
+            "warehouse_ids": sorted(routed.plan.warehouse_ids),
+        },
+    )
+
+
+def order_shipping_address_update(*, seller_id: int, order_id: int, address: AddressInput, actor: Actor) -> Order:
+    if errors := _address_errors(address, "shipping_address"):
+        raise InvalidOrder(details=errors)
+    with transaction.atomic():
+        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        lines = list(OrderLine.objects.filter(order=order))
+        _ensure_editable(order, lines)
+        before = order.shipping_address
+        order.ship_name, order.ship_company = address.name, address.company
+        order.ship_line1, order.ship_line2 = address.line1, address.line2
+        order.ship_city, order.ship_region = address.city, address.region
+        order.ship_postal_code, order.ship_country, order.ship_phone = (
+            address.postal_code,
+            address.country,
+            address.phone,
+        )
+        order.ship_latitude, order.ship_longitude = address.latitude, address.longitude
+        events = [
+            order_event(
+                order, EventType.ADDRESS_CHANGED, actor=actor, data={"before": before, "after": order.shipping_address}
+            )
+        ]
+        allocations = list(Allocation.objects.filter(line__order=order).select_related("stock__warehouse"))
+        if any(not a.stock.warehouse.ships_to_country(address.country) for a in allocations):
+            events.append(_reroute(order, lines, allocations, actor))
+        order.save()
+        OrderEvent.objects.bulk_create(events)
+        _announce_update(order, "shipping_address")
+    return order
+
+
+def order_line_cancel(
+    *, seller_id: int, order_id: int, line_id: int, quantity: int | None, actor: Actor, reason: str = ""
+) -> Order:
+    """Cancel some or all open units of one line and release their stock; cancelling
+    the last open units of the order cancels the order."""
+    with transaction.atomic():
+        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        lines = list(OrderLine.objects.filter(order=order).order_by("position"))
+        _ensure_editable(order, lines)
+        line = next((candidate for candidate in lines if candidate.pk == line_id), None)
+        if line is None:
+            raise LineNotFound()
+        quantity = line.quantity_open if quantity is None else quantity
+        if not 0 < quantity <= line.quantity_open:
+            raise InvalidOrder(details={"quantity": [f"Must be between 1 and the {line.quantity_open} open units."]})
+
+        released = _release_from_line(line, quantity)
+        line.quantity_cancelled += quantity
+        line.line_total = round_money(line.unit_price * (line.quantity - line.quantity_cancelled))
+        OrderLine.objects.filter(pk=line.pk).update(
+            quantity_cancelled=F("quantity_cancelled") + quantity, line_total=line.line_total
+        )
+        before_total = order.total
+        order.subtotal = sum((candidate.line_total for candidate in lines), zero(order.currency))
+        order.total = order.subtotal + order.shipping_total + order.tax_total - order.discount_total
+        if order.total.amount < 0:
+            raise OrderNotEditable(
+                "The discount would exceed what is left of the order; cancel the whole order instead.",
+                details={"discount_total": str(order.discount_total.amount)},
+            )
+        events = [
+            order_event(
+                order,
+                EventType.LINE_CANCELLED,
+                actor=actor,
+                data={
+                    "line_id": line.pk,
+                    "sku": line.sku,
+                    "quantity": quantity,
+                    "reason": reason,
+                    "released": released,
+                    "total_before": str(before_total.amount),
+                    "total_after": str(order.total.amount),
+                },
+            )
+        ]
+        if not any(candidate.quantity_open for candidate in lines):
+            ensure_transition(current=order.lifecycle, requested=Lifecycle.CANCELLED)
+            events.append(
+                _status_event(order, before=order.lifecycle, after=Lifecycle.CANCELLED, actor=actor, reason=reason)
+            )
+            order.lifecycle = Lifecycle.CANCELLED
+            order.cancel_reason = reason[:255]
+        order.fulfillment_status = _fulfillment(lines, list(Allocation.objects.filter(line__order=order)))
+        order.save()
+        OrderEvent.objects.bulk_create(events)
+        if order.lifecycle == Lifecycle.CANCELLED:
+            outbox_record(
+                topic="order.cancelled",
+                seller_id=seller_id,
+                aggregate_type="order",
+                aggregate_id=order.pk,
+                payload={"order_id": order.pk, "number": order.number, "reason": reason},
+            )
+        else:
+            _announce_update(order, "line_cancelled")
+    return order
+
+
+def _release_from_line(line: OrderLine, quantity: int) -> list[dict]:
+    """Give back ``quantity`` allocated units of the line, newest allocation first;
+    units that were never allocated (backordered) need no release."""
+    released = []
+    remaining = quantity
+    for allocation in Allocation.objects.filter(line=line).select_related("stock").order_by("-id"):
+        if remaining == 0:
+            break
+        take = min(remaining, allocation.quantity)
+        stock_release(lines=[StockLine(allocation.stock.product_id, allocation.stock.warehouse_id, take)])
+        if take == allocation.quantity:
+            allocation.delete()
+        else:
+            Allocation.objects.filter(pk=allocation.pk).update(quantity=F("quantity") - take)
+        released.append({"warehouse_id": allocation.stock.warehouse_id, "quantity": take})
+        remaining -= take
+    return released
