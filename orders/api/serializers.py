@@ -5,6 +5,7 @@ from rest_framework import serializers
 from core.serializers import MoneyField
 from orders.models import API_CHANNELS, Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput
+from orders.services.inputs import PaymentRiskInput
 
 AMOUNT = {"max_digits": 19, "decimal_places": 4, "min_value": 0, "coerce_to_string": True}
 
@@ -44,6 +45,13 @@ class LineInputSerializer(serializers.Serializer):
     )
 
 
+class PaymentRiskSerializer(serializers.Serializer):
+    level = serializers.CharField(
+        max_length=16, help_text="The processor's risk level, e.g. Stripe's normal, elevated or highest."
+    )
+    score = serializers.IntegerField(min_value=0, max_value=100, required=False, allow_null=True, default=None)
+
+
 def address_input(fields: dict) -> AddressInput:
     return AddressInput(**{**fields, "country": fields["country"].upper()})
 
@@ -70,6 +78,12 @@ class OrderCreateInputSerializer(serializers.Serializer):
     )
     customer_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
+    payment_risk = PaymentRiskSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The payment processor's risk verdict, when it gave one; a seller's risk rules may hold the order.",
+    )
 
     def to_order_input(self) -> OrderInput:
         data = self.validated_data
@@ -93,6 +107,7 @@ class OrderCreateInputSerializer(serializers.Serializer):
             paid_externally=data["paid_externally"],
             customer_note=data["customer_note"],
             metadata=data["metadata"],
+            payment_risk=PaymentRiskInput(**data["payment_risk"]) if data["payment_risk"] else None,
         )
 
 

@@ -41,6 +41,15 @@ class LineInput:
 
 
 @dataclass(frozen=True)
+class PaymentRiskInput:
+    """The payment processor's risk verdict on the order's payment, when it gave one
+    (Stripe's ``outcome.risk_level`` and ``risk_score``)."""
+
+    level: str
+    score: int | None = None
+
+
+@dataclass(frozen=True)
 class OrderInput:
     currency: str
     shipping_address: AddressInput
@@ -58,4 +67,5 @@ class OrderInput:
     customer_note: str = ""
     metadata: dict = field(default_factory=dict)
     paid_externally: bool = False
+    payment_risk: PaymentRiskInput | None = None
     placed_at: "object | None" = None  # a datetime; imports keep the channel's time

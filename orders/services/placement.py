@@ -18,10 +18,12 @@ from inventory.services import Allocation as StockAllocation
 from inventory.services import stock_allocate
 from orders.events import order_event
 from orders.exceptions import DuplicateExternalId, InvalidOrder
-from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.models import Allocation, EventType, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.inputs import OrderInput
 from orders.services.lifecycle import ensure_transition
-from orders.services.validation import order_input_validate
+from orders.services.risk import RiskHit, risk_check
+from orders.services.seller_checks import seller_checks_get
+from orders.services.validation import order_input_validate, order_total_validate
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
 from sellers.models import Seller
 from sellers.services import sequence_next
@@ -112,6 +114,8 @@ def _build_order(*, seller: Seller, data: OrderInput, lines: list[OrderLine]) ->
         total=total,
         payment_status=PaymentStatus.PAID_EXTERNALLY if data.paid_externally else PaymentStatus.UNPAID,
         placed_at=data.placed_at or now,
+        payment_risk_level=data.payment_risk.level if data.payment_risk else "",
+        payment_risk_score=data.payment_risk.score if data.payment_risk else None,
         customer_note=data.customer_note,
         metadata=data.metadata,
     )
@@ -128,12 +132,58 @@ def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[All
     ]
 
 
+def _entry_events(
+    order: Order, *, actor: Actor, stock: StockAllocation, allocations: list[Allocation], hits: list[RiskHit]
+) -> list[OrderEvent]:
+    events = [
+        order_event(
+            order,
+            EventType.PLACED,
+            actor=actor,
+            data={"channel": order.channel, "total": str(order.total.amount), "currency": str(order.total.currency)},
+        ),
+        order_event(
+            order,
+            EventType.STOCK_ALLOCATED,
+            actor=actor,
+            data={
+                "reason": stock.plan.reason,
+                "warehouse_ids": sorted(stock.plan.warehouse_ids),
+                "lines": [{"sku": a.line.sku, "stock_id": a.stock_id, "quantity": a.quantity} for a in allocations],
+            },
+        ),
+        order_event(
+            order,
+            EventType.STATUS_CHANGED,
+            actor=actor,
+            data={"field": "lifecycle", "before": Lifecycle.PLACED, "after": order.lifecycle}
+            | ({"reason": "risk checks"} if hits else {}),
+        ),
+    ]
+    if hits:
+        events.append(order_event(order, EventType.HOLD_PLACED, actor=actor, data={"reasons": _reasons(hits)}))
+    return events
+
+
+def _reasons(hits: list[RiskHit]) -> list[dict]:
+    return [{"kind": hit.kind, "reason": hit.reason} for hit in hits]
+
+
+def _hold_rows(order: Order, hits: list[RiskHit]) -> list[OrderHold]:
+    return [
+        OrderHold(seller_id=order.seller_id, order=order, kind=hit.kind, reason=hit.reason[:255], details=hit.details)
+        for hit in hits
+    ]
+
+
 def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
     skus = {line.sku for line in data.lines}
     products_by_sku = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
-    order_input_validate(data=data, products_by_sku=products_by_sku)
+    checks = seller_checks_get(seller_id=seller.pk)
+    order_input_validate(data=data, products_by_sku=products_by_sku, limits=checks.limits)
     lines = _priced_lines(data, products_by_sku)
     order = _build_order(seller=seller, data=data, lines=lines)
+    order_total_validate(limits=checks.limits, total=order.total)
     demands = [Demand(product_id=line.product_id, quantity=line.quantity, sku=line.sku) for line in lines]
     destination = Destination(
         country=order.ship_country,
@@ -144,47 +194,28 @@ def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
     try:
         with transaction.atomic():
             stock = stock_allocate(seller_id=seller.pk, demands=demands, destination=destination)
-            # Post-entry checks have nothing to hold yet, so a placed order is confirmed
-            # at once; both steps are on the timeline.
-            ensure_transition(current=Lifecycle.PLACED, requested=Lifecycle.CONFIRMED)
-            order.lifecycle = Lifecycle.CONFIRMED
-            order.confirmed_at = order.placed_at
-            order.fulfillment_status = FulfillmentStatus.ALLOCATED
-            # The number is taken last: its row lock is held until commit.
+            # The number's row lock is held until commit and serializes the seller's
+            # placements, so the risk checks after it see every order placed before this
+            # one, even a double-click duplicate sent a millisecond earlier.
             order.number = sequence_next(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
+            # They run before the INSERT, so the order is written once, confirmed or held;
+            # a held order keeps its stock reserved until someone decides.
+            hits = risk_check(seller_id=seller.pk, order=order, lines=lines, rules=checks.rules)
+            order.lifecycle = Lifecycle.ON_HOLD if hits else Lifecycle.CONFIRMED
+            ensure_transition(current=Lifecycle.PLACED, requested=order.lifecycle)
+            order.confirmed_at = None if hits else order.placed_at
+            order.fulfillment_status = FulfillmentStatus.ALLOCATED
             order.save(force_insert=True)
             for line in lines:
                 line.order = order
             OrderLine.objects.bulk_create(lines)
             allocations = _allocation_rows(lines, stock)
             Allocation.objects.bulk_create(allocations)
-            order_event_rows = [
-                order_event(
-                    order,
-                    EventType.PLACED,
-                    actor=actor,
-                    data={"channel": order.channel, "total": str(order.total.amount), "currency": data.currency},
-                ),
-                order_event(
-                    order,
-                    EventType.STOCK_ALLOCATED,
-                    actor=actor,
-                    data={
-                        "reason": stock.plan.reason,
-                        "warehouse_ids": sorted(stock.plan.warehouse_ids),
-                        "lines": [
-                            {"sku": a.line.sku, "stock_id": a.stock_id, "quantity": a.quantity} for a in allocations
-                        ],
-                    },
-                ),
-                order_event(
-                    order,
-                    EventType.STATUS_CHANGED,
-                    actor=actor,
-                    data={"field": "lifecycle", "before": Lifecycle.PLACED, "after": Lifecycle.CONFIRMED},
-                ),
-            ]
-            OrderEvent.objects.bulk_create(order_event_rows)
+            if hits:
+                OrderHold.objects.bulk_create(_hold_rows(order, hits))
+            OrderEvent.objects.bulk_create(
+                _entry_events(order, actor=actor, stock=stock, allocations=allocations, hits=hits)
+            )
             outbox_record(
                 topic="order.created",
                 seller_id=seller.pk,
@@ -192,6 +223,14 @@ def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
                 aggregate_id=order.pk,
                 payload={"order_id": order.pk, "number": order.number},
             )
+            if hits:
+                outbox_record(
+                    topic="order.on_hold",
+                    seller_id=seller.pk,
+                    aggregate_type="order",
+                    aggregate_id=order.pk,
+                    payload={"order_id": order.pk, "number": order.number, "reasons": _reasons(hits)},
+                )
     except IntegrityError as exc:
         if data.external_id and "external_id" in str(exc):
             raise DuplicateExternalId(details={"external_id": data.external_id, "channel": data.channel}) from exc

@@ -1,17 +1,31 @@
 """Checks before entry: everything that can be known without a lock. Collects every
 problem, keyed by field path, so a storefront can show them all at once."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pycountry
 from django.conf import settings
+from djmoney.money import Money
 
 from core.money import is_on_minor_unit_grid
 from inventory.models import Product
 from orders.exceptions import InvalidOrder
 from orders.models import Channel
-from orders.services.inputs import AddressInput, OrderInput
+from orders.services.inputs import AddressInput, LineInput, OrderInput
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyLimits:
+    """A seller's ``OrderPolicy`` as plain data; an empty field is no limit."""
+
+    max_order_values: Mapping[str, Decimal] = field(default_factory=dict)
+    max_line_quantity: int | None = None
+    max_lines: int | None = None
+    allowed_countries: frozenset[str] = frozenset()
+    blocked_countries: frozenset[str] = frozenset()
+
 
 # Countries whose addresses have no postal code (or none in common use).
 COUNTRIES_WITHOUT_POSTAL_CODES = frozenset(
@@ -109,8 +123,52 @@ def _amount_errors(amount: Decimal | None, currency: str) -> list[str]:
     return []
 
 
-def order_input_validate(*, data: OrderInput, products_by_sku: Mapping[str, Product]) -> None:
-    """Raise InvalidOrder with every problem found; return quietly if there are none."""
+def destination_errors(
+    *, country: str, limits: PolicyLimits | None, lines: Sequence[LineInput], products_by_sku: Mapping[str, Product]
+) -> dict[str, list[str]]:
+    """Where the seller, and each product, may not be sent."""
+    errors: dict[str, list[str]] = {}
+    if limits is not None and (
+        country in limits.blocked_countries or (limits.allowed_countries and country not in limits.allowed_countries)
+    ):
+        errors["shipping_address.country"] = [f"Orders to {country} are not accepted."]
+    for index, line in enumerate(lines):
+        product = products_by_sku.get(line.sku)
+        if product is not None and country in product.restricted_countries:
+            errors[f"lines.{index}.sku"] = [f"{line.sku!r} cannot be shipped to {country}."]
+    return errors
+
+
+def _limit_errors(*, limits: PolicyLimits, lines: Sequence[LineInput]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if limits.max_lines is not None and len(lines) > limits.max_lines:
+        errors["lines"] = [f"At most {limits.max_lines} lines per order."]
+    if limits.max_line_quantity is not None:
+        for index, line in enumerate(lines):
+            if isinstance(line.quantity, int) and line.quantity > limits.max_line_quantity:
+                errors[f"lines.{index}.quantity"] = [f"At most {limits.max_line_quantity} units per line."]
+    return errors
+
+
+def order_total_validate(*, limits: PolicyLimits | None, total: Money) -> None:
+    """The seller's largest accepted order in the order's currency. Checked once the
+    order is priced; raises InvalidOrder on the ``total`` field."""
+    if limits is None:
+        return
+    currency = str(total.currency)
+    ceiling = limits.max_order_values.get(currency)
+    if ceiling is not None and total.amount > ceiling:
+        raise InvalidOrder(
+            details={"total": [f"Orders above {ceiling} {currency} are not accepted; this one is {total.amount}."]}
+        )
+
+
+def order_input_validate(
+    *, data: OrderInput, products_by_sku: Mapping[str, Product], limits: PolicyLimits | None = None
+) -> None:
+    """Raise InvalidOrder with every problem found; return quietly if there are none.
+    ``limits`` are the seller's policy (None: no policy); the total is checked later,
+    by ``order_total_validate``, once the order is priced."""
     errors: dict[str, list[str]] = {}
     currency = data.currency
     if currency not in settings.WAYBILL_CURRENCIES:
@@ -147,5 +205,15 @@ def order_input_validate(*, data: OrderInput, products_by_sku: Mapping[str, Prod
     for name in ("shipping_total", "tax_total", "discount_total"):
         if amount_errors := _amount_errors(getattr(data, name), currency):
             errors[name] = amount_errors
+
+    # Policy refusals come after the structural ones: a field already wrong keeps its
+    # first, more basic message.
+    policy_errors = destination_errors(
+        country=data.shipping_address.country, limits=limits, lines=data.lines, products_by_sku=products_by_sku
+    )
+    if limits is not None:
+        policy_errors.update(_limit_errors(limits=limits, lines=data.lines))
+    for path, messages in policy_errors.items():
+        errors.setdefault(path, messages)
     if errors:
         raise InvalidOrder(details=errors)

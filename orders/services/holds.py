@@ -1,0 +1,91 @@
+"""Deciding a held order: release it to fulfilment or cancel it, with a comment. Both
+resolve every open hold of the order, under the order's row lock, and are events."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.actor import Actor
+from core.outbox import outbox_record
+from orders.events import order_event
+from orders.exceptions import InvalidTransition, OrderNotFound
+from orders.locks import orders_for_update
+from orders.models import EventType, HoldResolution, Order, OrderEvent, OrderHold
+from orders.services.lifecycle import ensure_transition, order_cancel
+from orders.status import Lifecycle
+
+
+def _lock_held_order(*, seller_id: int, order_id: int, requested: Lifecycle) -> Order:
+    try:
+        order = orders_for_update().get(pk=order_id, seller_id=seller_id)
+    except Order.DoesNotExist as exc:
+        raise OrderNotFound() from exc
+    if order.lifecycle != Lifecycle.ON_HOLD:
+        raise InvalidTransition(
+            current=order.lifecycle,
+            requested=requested,
+            message=f"Only an order on hold can be reviewed; this one is {order.lifecycle}.",
+        )
+    ensure_transition(current=order.lifecycle, requested=requested)
+    return order
+
+
+def _resolve_holds(*, order: Order, resolution: HoldResolution, actor: Actor, comment: str) -> list[dict]:
+    """Close the order's open holds; returns what they were, for the event."""
+    holds = list(OrderHold.objects.filter(order=order, resolved_at__isnull=True).values("id", "kind", "reason"))
+    OrderHold.objects.filter(pk__in=[hold["id"] for hold in holds]).update(
+        resolved_at=timezone.now(), resolved_by_id=actor.user_id, resolution=resolution, comment=comment
+    )
+    return [{"kind": hold["kind"], "reason": hold["reason"]} for hold in holds]
+
+
+def order_hold_release(*, seller_id: int, order_id: int, actor: Actor, comment: str = "") -> Order:
+    """Release a held order: its holds are resolved, it is confirmed and goes on to
+    fulfilment with the stock it kept reserved."""
+    with transaction.atomic():
+        order = _lock_held_order(seller_id=seller_id, order_id=order_id, requested=Lifecycle.CONFIRMED)
+        holds = _resolve_holds(order=order, resolution=HoldResolution.RELEASED, actor=actor, comment=comment)
+        order.lifecycle = Lifecycle.CONFIRMED
+        order.confirmed_at = timezone.now()
+        order.save(update_fields=["lifecycle", "confirmed_at", "updated_at"])
+        OrderEvent.objects.bulk_create(
+            [
+                order_event(
+                    order,
+                    EventType.HOLD_RELEASED,
+                    actor=actor,
+                    data={"resolution": HoldResolution.RELEASED, "comment": comment, "holds": holds},
+                ),
+                order_event(
+                    order,
+                    EventType.STATUS_CHANGED,
+                    actor=actor,
+                    data={"field": "lifecycle", "before": Lifecycle.ON_HOLD, "after": Lifecycle.CONFIRMED},
+                ),
+            ]
+        )
+        outbox_record(
+            topic="order.released",
+            seller_id=seller_id,
+            aggregate_type="order",
+            aggregate_id=order.pk,
+            payload={"order_id": order.pk, "number": order.number, "comment": comment},
+        )
+    return order
+
+
+def order_hold_cancel(*, seller_id: int, order_id: int, actor: Actor, comment: str = "") -> Order:
+    """Cancel a held order: its holds are resolved as cancelled and the order is
+    cancelled like any other (stock released, ``order.cancelled`` announced), with the
+    comment as the reason."""
+    with transaction.atomic():
+        order = _lock_held_order(seller_id=seller_id, order_id=order_id, requested=Lifecycle.CANCELLED)
+        holds = _resolve_holds(order=order, resolution=HoldResolution.CANCELLED, actor=actor, comment=comment)
+        # The hold's end is on the timeline as its own event, whichever way it was decided.
+        order_event(
+            order,
+            EventType.HOLD_RELEASED,
+            actor=actor,
+            data={"resolution": HoldResolution.CANCELLED, "comment": comment, "holds": holds},
+        ).save()
+        reason = comment or "Cancelled on review"
+        return order_cancel(seller_id=seller_id, order_id=order_id, actor=actor, reason=reason)
