@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -104,6 +105,7 @@ def exception_handler(exc, context):
     )
 
 
+@csrf_exempt
 def json_not_found(request, exception=None, **kwargs):
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 

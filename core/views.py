@@ -1,8 +1,9 @@
 from django.db import connection
 from django.http import JsonResponse
+from django.views import csrf as csrf_views
 from django.views import defaults
 
-from core.api import json_not_found, json_server_error
+from core.api import error_body, json_not_found, json_server_error
 
 
 def health(request):
@@ -22,3 +23,11 @@ def server_error_or_html(request):
     if request.path.startswith("/api/"):
         return json_server_error(request)
     return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """API clients authenticate with keys and never hold a CSRF token; any CSRF refusal
+    they meet still answers in the one error shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("csrf_failed", "CSRF verification failed."), status=403)
+    return csrf_views.csrf_failure(request, reason=reason)

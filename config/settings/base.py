@@ -18,6 +18,7 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,6 +122,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["sellers.throttling.ApiKeyRateThrottle"],
+    # The OpenAPI schema describes the API; OPTIONS metadata would describe it again,
+    # and wrongly for views whose input and output serializers differ.
+    "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -136,6 +140,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {},
 }
 
@@ -154,6 +162,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         Path(_folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Tasks a worker enqueues go here too; a test run points its worker at its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -182,6 +192,11 @@ WAYBILL_MAX_ORDER_LINES = env.int("WAYBILL_MAX_ORDER_LINES", default=500)
 WAYBILL_IDEMPOTENCY_HOURS = max(24, env.int("WAYBILL_IDEMPOTENCY_HOURS", default=48))
 # Requests per minute per API key; a burst above it answers 429 with Retry-After.
 WAYBILL_API_RATE_PER_MINUTE = env.int("WAYBILL_API_RATE_PER_MINUTE", default=6000)
+# Outbound webhooks: the first retry waits about this long, each next one twice as long
+# (with jitter); after the last retry a delivery is abandoned.
+WAYBILL_WEBHOOK_RETRY_BASE_SECONDS = env.float("WAYBILL_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WAYBILL_WEBHOOK_MAX_RETRIES = env.int("WAYBILL_WEBHOOK_MAX_RETRIES", default=8)
+WAYBILL_WEBHOOK_TIMEOUT_SECONDS = env.float("WAYBILL_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 
 LOGGING = {
     "version": 1,

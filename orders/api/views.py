@@ -27,7 +27,7 @@ from orders.services.idempotency import order_place_idempotent, request_fingerpr
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
 from sellers.models import ApiScope
 
-ERROR = OpenApiResponse(description='Error: {"code", "message", "details"}')
+ERROR = OpenApiResponse(description="See the Error schema.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     location=OpenApiParameter.HEADER,
