@@ -1,0 +1,273 @@
+"""Order API throughput: storefront clients placing orders over HTTP.
+
+    .venv/bin/python bench/order_api.py [--clients 32] [--duration 60] [--workers 5]
+
+Starts gunicorn on production settings (DEBUG off) against DATABASE_URL (PostgreSQL;
+the local one by default), drives it from a separate process with N keep-alive clients
+that place orders of 1–5 lines across many SKUs, each with an Idempotency-Key, for a
+fixed time, then checks in the database that every acknowledged order exists exactly
+once and that stock balances (allocated = Σ allocations, on hand = Σ ledger). Prints
+``name=value`` lines last. ``--url`` targets a server that is already running instead.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/waybill")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+SKUS = 400
+ADDRESS = {"name": "Bench Buyer", "line1": "1 Load Street", "city": "Boston", "postal_code": "02110", "country": "US"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def setup_seller(clients: int) -> tuple[str, list[str]]:
+    """A fresh seller with SKUS products in three warehouses and one API key per client."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from djmoney.money import Money
+
+    from core.actor import Actor
+    from inventory.models import Product, Warehouse
+    from inventory.services import stock_receive
+    from sellers.models import Seller
+    from sellers.services import api_key_create
+
+    call_command("migrate", verbosity=0)
+    slug = f"bench-api-{int(time.time())}"
+    seller = Seller.objects.create(name=f"Bench {slug}", slug=slug, country="US", notify_customers=False)
+    warehouses = [
+        Warehouse.objects.create(
+            seller=seller, code=code, name=code, address_line1="1 Dock", city=city, country="US", priority=p
+        )
+        for code, city, p in (("EWR", "Newark", 1), ("RNO", "Reno", 2), ("ATL", "Atlanta", 3))
+    ]
+    products = Product.objects.bulk_create(
+        Product(seller=seller, sku=f"B-{i:05d}", name=f"Bench product {i}", price=Money("9.90", "USD"))
+        for i in range(SKUS)
+    )
+    actor = Actor.system("bench")
+    for product in products:
+        for warehouse in warehouses:
+            stock_receive(product=product, warehouse=warehouse, quantity=100_000, actor=actor)
+    keys = [api_key_create(seller=seller, name=f"client {i}").raw_key for i in range(clients)]
+    return slug, keys
+
+
+def start_server(port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12"),
+        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/12"),
+        "WAYBILL_API_RATE_PER_MINUTE": "10000000",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def client_loop(base: str, key: str, until: float, seed: int, results: list) -> None:
+    parts = urlsplit(base)
+    rng = random.Random(seed)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    while time.monotonic() < until:
+        skus = rng.sample(range(SKUS), rng.randint(1, 5))
+        body = json.dumps(
+            {
+                "currency": "USD",
+                "customer": {"email": f"buyer{rng.randint(1, 10**6)}@example.com"},
+                "shipping_address": ADDRESS,
+                "lines": [{"sku": f"B-{s:05d}", "quantity": rng.randint(1, 3)} for s in skus],
+            }
+        )
+        started = time.perf_counter()
+        try:
+            connection.request("POST", "/api/v1/orders/", body, {**headers, "Idempotency-Key": str(uuid.uuid4())})
+            response = connection.getresponse()
+            payload = response.read()
+            elapsed = time.perf_counter() - started
+            order_id = json.loads(payload)["id"] if response.status == 201 else None
+            results.append((elapsed, response.status, order_id))
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            results.append((time.perf_counter() - started, repr(exc), None))
+            connection.close()
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.close()
+
+
+def load(base: str, keys: list[str], duration: float, queue) -> None:
+    """Runs in its own process: one thread per client, all stopping at one deadline."""
+    until = time.monotonic() + duration
+    results: list[list] = [[] for _ in keys]
+    threads = [
+        threading.Thread(target=client_loop, args=(base, key, until, index, results[index]))
+        for index, key in enumerate(keys)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put([item for per_client in results for item in per_client])
+
+
+def audit(slug: str, acknowledged: list[int]) -> list[str]:
+    from django.db.models import Count, Sum
+
+    from inventory.models import Stock
+    from orders.models import Allocation, Order
+
+    problems = []
+    orders = Order.objects.filter(seller__slug=slug)
+    if len(set(acknowledged)) != len(acknowledged):
+        problems.append("an order id was acknowledged twice")
+    stored = set(orders.filter(pk__in=acknowledged).values_list("pk", flat=True))
+    if stored != set(acknowledged):
+        problems.append(f"{len(set(acknowledged) - stored)} acknowledged orders are missing")
+    if orders.count() != len(set(acknowledged)):
+        problems.append(f"{orders.count()} orders stored, {len(set(acknowledged))} acknowledged")
+    numbers = orders.values("number").annotate(n=Count("id")).filter(n__gt=1).count()
+    if numbers:
+        problems.append(f"{numbers} order numbers are used twice")
+    allocated = dict(
+        Allocation.objects.filter(stock__seller__slug=slug).values_list("stock_id").annotate(total=Sum("quantity"))
+    )
+    for stock in Stock.objects.filter(seller__slug=slug).annotate(ledger_total=Sum("ledger__quantity")):
+        if stock.allocated != allocated.get(stock.pk, 0) or stock.on_hand != stock.ledger_total:
+            problems.append(f"stock {stock.pk} does not balance")
+    return problems
+
+
+def queries_per_order(slug: str, key: str, samples: int = 20) -> float:
+    """The server's code path in this process, counting SQL statements per order."""
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    rng = random.Random(7)
+    total = 0
+    reset_queries()  # the setup filled the DEBUG query log; a full log counts nothing
+    for _ in range(samples):
+        body = {
+            "currency": "USD",
+            "shipping_address": ADDRESS,
+            "lines": [{"sku": f"B-{s:05d}", "quantity": 1} for s in rng.sample(range(SKUS), rng.randint(1, 5))],
+        }
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        if response.status_code != 201:
+            raise SystemExit(f"sample order failed: {response.status_code} {response.content[:300]!r}")
+        total += len(captured.captured_queries)
+    return total / samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers")
+    parser.add_argument("--url", help="target a running server instead of starting gunicorn")
+    args = parser.parse_args()
+
+    slug, keys = setup_seller(args.clients)
+    from django.db import connection
+
+    print(f"seller {slug}: {SKUS} SKUs in 3 warehouses; database {connection.vendor}", flush=True)
+    connection.close()
+    server = None
+    base = args.url
+    if base is None:
+        port = free_port()
+        server = start_server(port, args.workers)
+        base = f"http://127.0.0.1:{port}"
+    try:
+        print(f"{args.clients} clients for {args.duration:.0f} s against {base}", flush=True)
+        queue = multiprocessing.get_context("spawn").Queue()
+        loader = multiprocessing.get_context("spawn").Process(target=load, args=(base, keys, args.duration, queue))
+        started = time.monotonic()
+        loader.start()
+        results = queue.get()
+        loader.join()
+        wall = time.monotonic() - started
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    created = [order_id for _, status, order_id in results if status == 201]
+    errors = [status for _, status, _ in results if status != 201]
+    latencies = sorted(elapsed * 1000 for elapsed, status, _ in results if status == 201)
+    problems = audit(slug, created)
+    per_order = queries_per_order(slug, keys[0])
+    for problem in problems:
+        print(f"AUDIT FAILED: {problem}")
+    if errors:
+        print(f"error statuses: {sorted({str(e) for e in errors})[:10]}")
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    print(f"audit={'ok' if not problems else 'failed'}")
+    print(f"orders={len(created)}")
+    print(f"orders_per_s={len(created) / wall:.1f}")
+    print(f"p50_ms={statistics.median(latencies) if latencies else 0:.1f}")
+    print(f"p99_ms={p99:.1f}")
+    print(f"errors={len(errors)}")
+    print(f"queries_per_order={per_order:.1f}")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
