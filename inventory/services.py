@@ -36,7 +36,10 @@ class StockLine:
 @dataclass(frozen=True)
 class Allocation:
     plan: RoutingPlan
-    stock_ids: dict[tuple[int, int], int]  # (product_id, warehouse_id) → stock id
+    stocks: dict[tuple[int, int], Stock]  # (product_id, warehouse_id) → the locked row, warehouse loaded
+
+    def stock_for(self, product_id: int, warehouse_id: int) -> Stock:
+        return self.stocks[(product_id, warehouse_id)]
 
 
 def _merge(lines: Iterable[StockLine]) -> dict[tuple[int, int], int]:
@@ -204,20 +207,15 @@ def stock_ship(*, lines: Sequence[StockLine], actor: Actor, reference: str = "")
             )
 
 
-def warehouse_options(*, seller_id: int) -> list[WarehouseOption]:
-    return [
-        WarehouseOption(
-            warehouse_id=w.pk,
-            code=w.code,
-            priority=w.priority,
-            ships_to=frozenset(w.ships_to or ()),
-            latitude=w.latitude,
-            longitude=w.longitude,
-        )
-        for w in Warehouse.objects.filter(seller_id=seller_id, is_active=True).only(
-            "pk", "code", "priority", "ships_to", "latitude", "longitude"
-        )
-    ]
+def _warehouse_option(warehouse: Warehouse) -> WarehouseOption:
+    return WarehouseOption(
+        warehouse_id=warehouse.pk,
+        code=warehouse.code,
+        priority=warehouse.priority,
+        ships_to=frozenset(warehouse.ships_to or ()),
+        latitude=warehouse.latitude,
+        longitude=warehouse.longitude,
+    )
 
 
 def stock_allocate(
@@ -225,24 +223,30 @@ def stock_allocate(
 ) -> Allocation:
     """Route the demand and reserve it, all or nothing, in the caller's transaction.
 
-    Locks every stock row of the wanted products in the eligible warehouses (in pk
-    order), lets the strategy decide on the locked numbers, then reserves with one
-    UPDATE. Nothing is reserved if any unit is short.
+    One query locks every stock row of the wanted products in the seller's active
+    warehouses (in pk order) and brings their warehouses along; the strategy decides
+    on the locked numbers; one UPDATE reserves. Nothing is reserved if any unit is
+    short. Only warehouses that hold a wanted product can fill it, so they are the
+    candidates.
     """
-    warehouses = warehouse_options(seller_id=seller_id)
-    eligible_ids = [w.warehouse_id for w in warehouses if w.ships_to_country(destination.country)]
     product_ids = {d.product_id for d in demands}
     with transaction.atomic(savepoint=False):
-        rows = list(stocks_for_update().filter(product_id__in=product_ids, warehouse_id__in=eligible_ids))
-        available = {(s.product_id, s.warehouse_id): s.available for s in rows}
+        rows = list(
+            stocks_for_update()
+            .filter(seller_id=seller_id, product_id__in=product_ids, warehouse__is_active=True)
+            .select_related("warehouse")
+        )
+        warehouses = list({s.warehouse_id: _warehouse_option(s.warehouse) for s in rows}.values())
+        eligible = {w.warehouse_id for w in warehouses if w.ships_to_country(destination.country)}
+        available = {(s.product_id, s.warehouse_id): s.available for s in rows if s.warehouse_id in eligible}
         plan = get_strategy(strategy).plan(
             demands=demands, destination=destination, warehouses=warehouses, available=available
         )
         if plan.shortages:
             raise InsufficientStock(plan.shortages)
-        stock_ids = {(s.product_id, s.warehouse_id): s.pk for s in rows}
+        stocks = {(s.product_id, s.warehouse_id): s for s in rows}
         deltas: dict[int, int] = defaultdict(int)
         for assignment in plan.assignments:
-            deltas[stock_ids[(assignment.product_id, assignment.warehouse_id)]] += assignment.quantity
+            deltas[stocks[(assignment.product_id, assignment.warehouse_id)].pk] += assignment.quantity
         _add_allocated(dict(deltas))
-    return Allocation(plan=plan, stock_ids=stock_ids)
+    return Allocation(plan=plan, stocks=stocks)

@@ -75,7 +75,7 @@ def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation]
     shares = split_among_lines([(line.product_id, line.quantity_open) for line in open_lines], routed.plan.assignments)
     Allocation.objects.bulk_create(
         Allocation(
-            line=open_lines[position], stock_id=routed.stock_ids[(open_lines[position].product_id, wid)], quantity=qty
+            line=open_lines[position], stock=routed.stock_for(open_lines[position].product_id, wid), quantity=qty
         )
         for position, parts in shares.items()
         for wid, qty in parts

@@ -125,7 +125,7 @@ def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[All
     shares = split_among_lines([(line.product_id, line.quantity) for line in lines], stock.plan.assignments)
     return [
         Allocation(
-            line=lines[position], stock_id=stock.stock_ids[(lines[position].product_id, warehouse_id)], quantity=qty
+            line=lines[position], stock=stock.stock_for(lines[position].product_id, warehouse_id), quantity=qty
         )
         for position, parts in shares.items()
         for warehouse_id, qty in parts
