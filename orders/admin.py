@@ -144,3 +144,6 @@ class OrderAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
                 succeeded.append(f"#{order.number}")
         if succeeded:
             self.message_user(request, f"{done} {len(succeeded)} order(s): {', '.join(succeeded)}.", messages.SUCCESS)
+
+
+import orders.admin_checks  # noqa: E402, F401  (registers the holds queue, risk rules and order policies)

@@ -12,7 +12,7 @@ from inventory.services import StockLine, stock_release
 from orders.events import order_event
 from orders.exceptions import InvalidTransition, OrderNotFound
 from orders.locks import orders_for_update
-from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.models import Allocation, EventType, HoldResolution, Order, OrderEvent, OrderHold, OrderLine
 from orders.status import LIFECYCLE_TRANSITIONS, FulfillmentStatus, Lifecycle
 
 LIFECYCLE_TIMESTAMPS = {
@@ -50,6 +50,13 @@ def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Act
         order = _lock_order(seller_id=seller_id, order_id=order_id)
         before = order.lifecycle
         ensure_transition(current=before, requested=to)
+        if before == Lifecycle.ON_HOLD and OrderHold.objects.filter(order=order, resolved_at__isnull=True).exists():
+            # Leaving a risk hold is a reviewed decision that resolves the holds.
+            raise InvalidTransition(
+                current=before,
+                requested=to,
+                message="An order held by risk checks is released from the holds to review.",
+            )
         order.lifecycle = to
         fields = ["lifecycle", "updated_at"]
         if stamp := LIFECYCLE_TIMESTAMPS.get(to):
@@ -86,6 +93,14 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
             stock_release(lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations])
             Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
         OrderLine.objects.filter(order=order).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
+        if before == Lifecycle.ON_HOLD:
+            # Cancelled while under review (say, by the storefront): nothing is left to decide.
+            OrderHold.objects.filter(order=order, resolved_at__isnull=True).update(
+                resolved_at=timezone.now(),
+                resolved_by_id=actor.user_id,
+                resolution=HoldResolution.CANCELLED,
+                comment=reason,
+            )
 
         order.lifecycle = Lifecycle.CANCELLED
         order.cancelled_at = timezone.now()

@@ -356,7 +356,18 @@ def test_index_lists_the_apps_a_member_can_use(client, tenant_a, manager_a):
     index = client.get(reverse("admin:index"))
 
     models = {m["object_name"] for app in index.context["app_list"] for m in app["models"]}
-    assert models == {"Seller", "ApiKey", "Product", "Warehouse", "Stock", "StockLedgerEntry", "Order"}
+    assert models == {
+        "Seller",
+        "ApiKey",
+        "Product",
+        "Warehouse",
+        "Stock",
+        "StockLedgerEntry",
+        "Order",
+        "HeldOrder",
+        "RiskRule",
+        "OrderPolicy",
+    }
 
 
 def test_outbox_is_for_superusers_only(client, admin_client, tenant_a, manager_a):
