@@ -8,7 +8,7 @@ from core.models import OutboxEvent
 from inventory.models import Stock
 from orders.exceptions import InvalidTransition, OrderNotFound
 from orders.models import EventType, HoldResolution, OrderEvent, OrderHold, RiskRuleKind
-from orders.services import AddressInput, order_transition
+from orders.services import AddressInput, order_cancel, order_transition
 from orders.services.holds import order_hold_cancel, order_hold_release
 from orders.status import Lifecycle
 from tests.checks.conftest import enable
@@ -114,3 +114,12 @@ def test_a_hold_is_not_left_through_the_plain_transition(held):
     with pytest.raises(InvalidTransition):
         order_transition(seller_id=held.seller_id, order_id=held.pk, to=Lifecycle.CONFIRMED, actor=Actor.system())
     assert not OrderHold.objects.filter(resolved_at__isnull=False).exists()
+
+
+def test_a_plain_cancel_of_a_held_order_closes_its_holds(held):
+
+    order_cancel(seller_id=held.seller_id, order_id=held.pk, actor=Actor.system(), reason="Customer changed mind")
+
+    assert set(OrderHold.objects.filter(order=held).values_list("resolution", "comment")) == {
+        (HoldResolution.CANCELLED, "Customer changed mind")
+    }
