@@ -124,9 +124,7 @@ def _build_order(*, seller: Seller, data: OrderInput, lines: list[OrderLine]) ->
 def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[Allocation]:
     shares = split_among_lines([(line.product_id, line.quantity) for line in lines], stock.plan.assignments)
     return [
-        Allocation(
-            line=lines[position], stock=stock.stock_for(lines[position].product_id, warehouse_id), quantity=qty
-        )
+        Allocation(line=lines[position], stock=stock.stock_for(lines[position].product_id, warehouse_id), quantity=qty)
         for position, parts in shares.items()
         for warehouse_id, qty in parts
     ]
