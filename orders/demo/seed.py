@@ -1,0 +1,256 @@
+"""Seeding the demo: a seller at a time, each in one transaction, skipped when its
+slug already exists, so a second run adds nothing. The past is bulk-written
+(``writer``); everything current goes through the real services: today's deliveries
+through ``stock_receive``, the open orders through ``order_place`` (with allocations,
+reserved stock, and a hold raised by the seller's country-mismatch risk rule), a
+cancellation through ``order_cancel``, the start of picking through
+``order_transition``.
+"""
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from core.actor import Actor
+from inventory.exceptions import InsufficientStock
+from inventory.services import stock_receive
+from orders.demo.catalog import SELLERS, SellerSpec
+from orders.demo.history import OrderGenerator, expected_customers
+from orders.demo.ledger import StockKey, StockPolicy, simulate_ledger, whole_cases
+from orders.demo.people import CITIES, City
+from orders.demo.writer import Catalog, HistoryCounts, catalog_create, history_write, stocks_create
+from orders.models import Order, RiskRule, RiskRuleKind
+from orders.services import AddressInput, LineInput, OrderInput, order_cancel, order_place, order_transition
+from orders.services.placement import ORDER_NUMBER_SEQUENCE
+from orders.services.risk import risk_params_clean
+from orders.status import Lifecycle
+from sellers.models import ApiScope, Seller, SellerSequence, StaffRole
+from sellers.services import api_key_create, membership_grant
+
+ACTOR = Actor.system("demo seed")
+ADMIN_USERNAME = "admin"
+MARKETPLACE_CHANNELS = ("amazon", "ebay")
+
+
+@dataclass(frozen=True)
+class SeedOptions:
+    orders_per_day: float = 20.0  # per seller on an ordinary day, before its volume factor
+    days: int = 365
+    open_orders: int = 15  # per seller, placed today through order_place
+    seed: int = 1042
+    password: str = "waybill-demo"
+
+
+@dataclass
+class SellerResult:
+    spec: SellerSpec
+    seller: Seller
+    created: bool
+    api_key: str = ""
+    history: HistoryCounts | None = None
+    open_orders: int = 0
+    not_placed: int = 0
+
+
+@dataclass
+class SeedResult:
+    sellers: list[SellerResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _history_start(tz: ZoneInfo, today: date, days: int) -> datetime:
+    """When the opening stock was booked: the morning two days before the first order."""
+    return datetime.combine(today - timedelta(days=days + 2), clock(9), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+def _todays_deliveries(
+    *,
+    catalog: Catalog,
+    balances: dict[StockKey, int],
+    policies: dict[StockKey, StockPolicy],
+    spec: SellerSpec,
+    today: date,
+) -> int:
+    """Purchase orders arriving this morning at the main warehouse for whatever is
+    near its reorder point (the other warehouses are left to show low stock)."""
+    main = min(spec.warehouses, key=lambda w: w.priority).code
+    received = 0
+    for (index, code), balance in sorted(balances.items()):
+        policy = policies[(index, code)]
+        if code != main or balance >= 2 * policy.reorder_point:
+            continue
+        received += 1
+        stock_receive(
+            product=catalog.products[index],
+            warehouse=catalog.warehouses[code],
+            quantity=whole_cases(policy.order_up_to - balance),
+            actor=ACTOR,
+            reference=f"PO-{spec.slug[:2].upper()}-{today:%y%m%d}-{received:02d}",
+            reason="Purchase order received",
+        )
+    return received
+
+
+def _address(name: str, line1: str, city: City) -> AddressInput:
+    return AddressInput(
+        name=name,
+        line1=line1,
+        city=city.name,
+        region=city.region,
+        postal_code=city.postal_code,
+        country=city.country,
+        latitude=city.latitude,
+        longitude=city.longitude,
+    )
+
+
+def _open_order_input(generator: OrderGenerator, placed_at: datetime, *, billed_abroad: bool) -> OrderInput:
+    spec, today, rng = generator.spec, generator.today, generator.rng
+    channel = generator.channel()
+    customer = generator.customer()
+    city = customer.city
+    basket = generator.basket(today, city.country)
+    subtotal = sum((spec.products[index].price * quantity for index, quantity in basket), Decimal(0))
+    promo_code, discount, shipping, tax = generator.charges(channel.channel, today, city, subtotal)
+    billing = None
+    if billed_abroad:
+        elsewhere = rng.choice([c for c in CITIES if c.country != city.country])
+        billing = _address(customer.name, customer.line1, elsewhere)
+    return OrderInput(
+        currency=spec.base_currency,
+        shipping_address=_address(customer.name, customer.line1, city),
+        billing_address=billing,
+        lines=[LineInput(sku=spec.products[index].sku, quantity=quantity) for index, quantity in basket],
+        channel=channel.channel,
+        channel_account=channel.account,
+        external_id=generator.external_id(channel.channel, channel.account),
+        customer_email=customer.email,
+        customer_name=customer.name,
+        shipping_total=shipping,
+        tax_total=tax,
+        discount_total=discount,
+        metadata={"promo_code": promo_code} if promo_code else {},
+        paid_externally=channel.channel in MARKETPLACE_CHANNELS,
+        placed_at=placed_at,
+    )
+
+
+def _open_orders_place(*, seller: Seller, generator: OrderGenerator, count: int, now: datetime) -> tuple[int, int]:
+    """Today's orders through the real service, then some moved along: the first is
+    cancelled, the second billed abroad so the seller's country-mismatch rule holds it
+    for review, the next two are being picked. Returns (placed, not placed)."""
+    RiskRule.objects.create(
+        seller=seller,
+        kind=RiskRuleKind.COUNTRY_MISMATCH,
+        params=risk_params_clean(kind=RiskRuleKind.COUNTRY_MISMATCH, params={}),
+    )
+    midnight = datetime.combine(generator.today, clock(0), tzinfo=generator.tz)
+    end = now - timedelta(minutes=1)
+    start = min(max(midnight, now - timedelta(hours=10)), end - timedelta(minutes=30))
+    times = sorted(start + (end - start) * generator.rng.random() for _ in range(count))
+    placed: list[Order] = []
+    not_placed = 0
+    for position, placed_at in enumerate(times):
+        data = _open_order_input(generator, placed_at, billed_abroad=position == 1)
+        try:
+            placed.append(order_place(seller=seller, data=data, actor=ACTOR))
+        except InsufficientStock:
+            not_placed += 1
+    confirmed = [order for order in placed if order.lifecycle == Lifecycle.CONFIRMED]
+    if confirmed:
+        reason = "Customer asked to cancel before picking."
+        order_cancel(seller_id=seller.pk, order_id=confirmed[0].pk, actor=ACTOR, reason=reason)
+    for order in confirmed[1:3]:
+        order_transition(seller_id=seller.pk, order_id=order.pk, to=Lifecycle.IN_FULFILLMENT, actor=ACTOR)
+    return len(placed), not_placed
+
+
+def seller_seed(*, spec: SellerSpec, options: SeedOptions, now: datetime, log: Callable[[str], None]) -> SellerResult:
+    """One seller with its year, in one transaction."""
+    tz = ZoneInfo(spec.timezone)
+    today = now.astimezone(tz).date()
+    rng = random.Random(f"{options.seed}:{spec.slug}")
+    customers = expected_customers(days=options.days, orders_per_day=options.orders_per_day, volume=spec.volume)
+    generator = OrderGenerator(spec=spec, rng=rng, today=today, customers=customers)
+    plans = generator.history(days=options.days, orders_per_day=options.orders_per_day, now=now)
+    opened_at = _history_start(tz, today, options.days)
+    keys = [(index, code) for index, product in enumerate(spec.products) for code in product.stocked_in]
+    ledger, balances, policies = simulate_ledger(
+        orders=plans,
+        keys=keys,
+        opened_at=opened_at,
+        days=options.days,
+        po_prefix=f"PO-{spec.slug[:2].upper()}-",
+        rng=rng,
+    )
+    log(f"  {spec.name}: simulated {len(plans)} orders and {len(ledger)} ledger entries")
+    with transaction.atomic():
+        catalog = catalog_create(spec=spec, opened_at=opened_at, now=now)
+        stocks = stocks_create(catalog=catalog, balances=balances, aisles=spec.bin_aisles)
+        history = history_write(catalog=catalog, plans=plans, ledger=ledger, stocks=stocks, actor=ACTOR)
+        SellerSequence.objects.create(seller=catalog.seller, name=ORDER_NUMBER_SEQUENCE, last_value=len(plans))
+        log(f"  {spec.name}: wrote {history.orders} orders, {history.events} events")
+        _todays_deliveries(catalog=catalog, balances=balances, policies=policies, spec=spec, today=today)
+        placed, not_placed = _open_orders_place(
+            seller=catalog.seller, generator=generator, count=options.open_orders, now=now
+        )
+        issued = api_key_create(seller=catalog.seller, name="Demo storefront", scopes=list(ApiScope.values))
+    return SellerResult(
+        spec=spec,
+        seller=catalog.seller,
+        created=True,
+        api_key=issued.raw_key,
+        history=history,
+        open_orders=placed,
+        not_placed=not_placed,
+    )
+
+
+def _users_ensure(*, password: str, sellers: list[SellerResult]) -> None:
+    """The superuser and one manager per seller. The password is (re)set on every
+    run, hashed once: hashing is the slowest step of a second run."""
+    user_model = get_user_model()
+    password_hash = make_password(password)
+    admin, _ = user_model.objects.get_or_create(
+        username=ADMIN_USERNAME, defaults={"email": "admin@waybill.localhost", "first_name": "Waybill"}
+    )
+    admin.is_staff = admin.is_superuser = admin.is_active = True
+    admin.password = password_hash
+    admin.save()
+    for result in sellers:
+        spec = result.spec
+        first, last = spec.staff_name
+        user, _ = user_model.objects.get_or_create(
+            username=spec.staff_username,
+            defaults={"email": f"{spec.staff_username}@waybill.localhost", "first_name": first, "last_name": last},
+        )
+        user.is_active = True
+        user.password = password_hash
+        user.save()
+        membership_grant(seller=result.seller, user=user, role=StaffRole.MANAGER)
+
+
+def seed_demo(*, options: SeedOptions, log: Callable[[str], None] = lambda message: None) -> SeedResult:
+    started = time.monotonic()
+    now = timezone.now()
+    result = SeedResult()
+    for spec in SELLERS:
+        existing = Seller.objects.filter(slug=spec.slug).first()
+        if existing is not None:
+            log(f"  {spec.name}: already seeded, left as it is")
+            result.sellers.append(SellerResult(spec=spec, seller=existing, created=False))
+        else:
+            result.sellers.append(seller_seed(spec=spec, options=options, now=now, log=log))
+    _users_ensure(password=options.password, sellers=result.sellers)
+    result.seconds = time.monotonic() - started
+    return result
