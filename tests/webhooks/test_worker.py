@@ -1,0 +1,142 @@
+"""Webhooks through a real Celery worker process on the configured broker: a failed
+attempt is retried by Celery after a backoff, and an order placed while the broker is
+unreachable is still announced, exactly once, when the broker is back."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from core.models import OutboxEvent
+from core.tasks import outbox_sweep_task
+from orders.models import DeliveryStatus, WebhookDelivery
+from tests.conftest import client_for
+from tests.core.test_celery_worker import database_url
+from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_body, place, stocked
+from tests.webhooks.conftest import subscribe
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+RETRY_BASE_SECONDS = 1.0
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One worker for the module; it retries webhooks after about a second, not 30."""
+    with django_db_blocker.unblock():
+        url = database_url()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "EMAIL_URL": f"filemail:///{tmp_path_factory.mktemp('mail')}",
+        "DEBUG": "false",
+        "WAYBILL_WEBHOOK_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
+    command += ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat", "--without-mingle", "--without-gossip"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def broker_at(url: str):
+    """Point this process's Celery publishing at another broker, then back. (Celery
+    prefers the CELERY_BROKER_URL environment variable to ``broker_url``; the write
+    URL is what a publish uses.)"""
+    saved = celery_app.conf.get("broker_write_url")
+
+    def point(to: str | None) -> None:
+        celery_app.conf.broker_write_url = to
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    point(url)
+    try:
+        yield
+    finally:
+        point(saved)
+
+
+def wait_until(condition, process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        assert process.poll() is None, process.stdout.read().decode()
+        time.sleep(0.1)
+    state = list(WebhookDelivery.objects.values("status", "attempts", "last_error"))
+    events = list(OutboxEvent.objects.values("topic", "attempts", "handled", "last_error", "dispatched_at"))
+    raise AssertionError(f"not within {timeout} s; deliveries {state}; events {events}")
+
+
+def test_celery_retries_a_failed_delivery_after_a_backoff(worker, receiver):
+    seller = SellerFactory()
+    stocked(ProductFactory(seller=seller, sku="MUG"), WarehouseFactory(seller=seller), 5)
+    subscription = subscribe(seller, receiver.url)
+    receiver.statuses = [500]
+
+    place(seller, [("MUG", 1)])
+
+    def succeeded():
+        return WebhookDelivery.objects.filter(subscription=subscription, status=DeliveryStatus.SUCCEEDED).exists()
+
+    wait_until(succeeded, worker)
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    assert (delivery.attempts, delivery.response_status, delivery.last_error) == (2, 200, "")
+    first, second = receiver.requests
+    assert first.headers["Waybill-Event-Id"] == second.headers["Waybill-Event-Id"]
+    assert second.at - first.at >= RETRY_BASE_SECONDS / 2, "the retry waited for its backoff"
+
+
+def test_an_order_placed_while_the_broker_is_down_is_delivered_once_it_is_back(worker, receiver):
+    seller = SellerFactory()
+    stocked(ProductFactory(seller=seller, sku="MUG"), WarehouseFactory(seller=seller), 5)
+    subscription = subscribe(seller, receiver.url)
+    api = client_for(seller)
+
+    with broker_at(UNREACHABLE_BROKER):
+        started = time.monotonic()
+        response = api.post("/api/v1/orders/", order_body([("MUG", 1)]), format="json")
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 201, response.json()
+    assert elapsed < 3, f"a down broker must not hold the request ({elapsed:.1f} s)"
+    event = OutboxEvent.objects.get(topic="order.created", aggregate_id=str(response.json()["id"]))
+    time.sleep(1)
+    event.refresh_from_db()
+    assert (event.dispatched_at, event.attempts) == (None, 0), "nothing reached a worker"
+    assert not WebhookDelivery.objects.exists() and receiver.requests == []
+
+    # The broker is back: the sweep (run by the worker, as beat would) relays the event.
+    OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=1))
+    outbox_sweep_task.delay()
+
+    def succeeded():
+        return WebhookDelivery.objects.filter(subscription=subscription, status=DeliveryStatus.SUCCEEDED).exists()
+
+    wait_until(succeeded, worker)
+    time.sleep(1)  # room for a duplicate to show up, if there were one
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["Waybill-Event-Id"] == str(event.event_id)
+    delivery = WebhookDelivery.objects.get(subscription=subscription)
+    assert (delivery.event_id, delivery.attempts) == (event.pk, 1)
+    event.refresh_from_db()
+    assert event.dispatched_at is not None and "orders.webhooks" in event.handled
