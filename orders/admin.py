@@ -147,3 +147,4 @@ class OrderAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
 
 
 import orders.admin_checks  # noqa: E402, F401  (registers the holds queue, risk rules and order policies)
+from orders import admin_webhooks  # noqa: E402, F401  (registers the webhook subscription and delivery admins)

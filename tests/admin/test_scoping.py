@@ -367,6 +367,8 @@ def test_index_lists_the_apps_a_member_can_use(client, tenant_a, manager_a):
         "HeldOrder",
         "RiskRule",
         "OrderPolicy",
+        "WebhookSubscription",
+        "WebhookDelivery",
     }
 
 
