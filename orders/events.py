@@ -20,3 +20,11 @@ def record_order_event(order: Order, type: EventType, *, actor: Actor, data: dic
     event = order_event(order, type, actor=actor, data=data)
     event.save()
     return event
+
+
+def status_changed_event(order: Order, *, before: str, after: str, actor: Actor, reason: str = "") -> OrderEvent:
+    """An unsaved lifecycle change event."""
+    data = {"field": "lifecycle", "before": before, "after": after}
+    if reason:
+        data["reason"] = reason
+    return order_event(order, EventType.STATUS_CHANGED, actor=actor, data=data)

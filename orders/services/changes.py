@@ -14,13 +14,15 @@ from core.money import round_money, zero
 from core.outbox import outbox_record
 from inventory.routing.base import Demand, Destination
 from inventory.services import StockLine, stock_allocate, stock_release
-from orders.events import order_event
+from orders.events import order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
+from orders.locks import order_lock
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
-from orders.services.inputs import AddressInput
-from orders.services.lifecycle import _lock_order, _status_event, ensure_transition
+from orders.services.inputs import AddressInput, LineInput
+from orders.services.lifecycle import ensure_transition
 from orders.services.placement import split_among_lines
-from orders.services.validation import _address_errors
+from orders.services.seller_checks import seller_checks_get
+from orders.services.validation import address_errors, destination_errors
 from orders.status import EDITABLE_LIFECYCLES, Lifecycle, LineQuantities, derive_fulfillment
 
 
@@ -92,12 +94,19 @@ def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation]
 
 
 def order_shipping_address_update(*, seller_id: int, order_id: int, address: AddressInput, actor: Actor) -> Order:
-    if errors := _address_errors(address, "shipping_address"):
+    if errors := address_errors(address, "shipping_address"):
         raise InvalidOrder(details=errors)
     with transaction.atomic():
-        order = _lock_order(seller_id=seller_id, order_id=order_id)
-        lines = list(OrderLine.objects.filter(order=order))
+        order = order_lock(seller_id=seller_id, order_id=order_id)
+        lines = list(OrderLine.objects.filter(order=order).select_related("product"))
         _ensure_editable(order, lines)
+        if errors := destination_errors(
+            country=address.country,
+            limits=seller_checks_get(seller_id=seller_id).limits,
+            lines=[LineInput(sku=line.sku, quantity=line.quantity_open) for line in lines if line.quantity_open],
+            products_by_sku={line.sku: line.product for line in lines},
+        ):
+            raise InvalidOrder(details=errors)
         before = order.shipping_address
         order.ship_name, order.ship_company = address.name, address.company
         order.ship_line1, order.ship_line2 = address.line1, address.line2
@@ -128,7 +137,7 @@ def order_line_cancel(
     """Cancel some or all open units of one line and release their stock; cancelling
     the last open units of the order cancels the order."""
     with transaction.atomic():
-        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        order = order_lock(seller_id=seller_id, order_id=order_id)
         lines = list(OrderLine.objects.filter(order=order).order_by("position"))
         _ensure_editable(order, lines)
         line = next((candidate for candidate in lines if candidate.pk == line_id), None)
@@ -171,7 +180,9 @@ def order_line_cancel(
         if not any(candidate.quantity_open for candidate in lines):
             ensure_transition(current=order.lifecycle, requested=Lifecycle.CANCELLED)
             events.append(
-                _status_event(order, before=order.lifecycle, after=Lifecycle.CANCELLED, actor=actor, reason=reason)
+                status_changed_event(
+                    order, before=order.lifecycle, after=Lifecycle.CANCELLED, actor=actor, reason=reason
+                )
             )
             order.lifecycle = Lifecycle.CANCELLED
             order.cancel_reason = reason[:255]

@@ -7,18 +7,15 @@ from django.utils import timezone
 from core.actor import Actor
 from core.outbox import outbox_record
 from orders.events import order_event
-from orders.exceptions import InvalidTransition, OrderNotFound
-from orders.locks import orders_for_update
+from orders.exceptions import InvalidTransition
+from orders.locks import order_lock
 from orders.models import EventType, HoldResolution, Order, OrderEvent, OrderHold
 from orders.services.lifecycle import ensure_transition, order_cancel
 from orders.status import Lifecycle
 
 
 def _lock_held_order(*, seller_id: int, order_id: int, requested: Lifecycle) -> Order:
-    try:
-        order = orders_for_update().get(pk=order_id, seller_id=seller_id)
-    except Order.DoesNotExist as exc:
-        raise OrderNotFound() from exc
+    order = order_lock(seller_id=seller_id, order_id=order_id)
     if order.lifecycle != Lifecycle.ON_HOLD:
         raise InvalidTransition(
             current=order.lifecycle,

@@ -9,9 +9,9 @@ from django.utils import timezone
 from core.actor import Actor
 from core.outbox import outbox_record
 from inventory.services import StockLine, stock_release
-from orders.events import order_event
-from orders.exceptions import InvalidTransition, OrderNotFound
-from orders.locks import orders_for_update
+from orders.events import order_event, status_changed_event
+from orders.exceptions import InvalidTransition
+from orders.locks import order_lock
 from orders.models import Allocation, EventType, HoldResolution, Order, OrderEvent, OrderHold, OrderLine
 from orders.status import LIFECYCLE_TRANSITIONS, FulfillmentStatus, Lifecycle
 
@@ -27,27 +27,13 @@ def ensure_transition(*, current: str, requested: str) -> None:
         raise InvalidTransition(current=current, requested=requested)
 
 
-def _lock_order(*, seller_id: int, order_id: int) -> Order:
-    try:
-        return orders_for_update().get(pk=order_id, seller_id=seller_id)
-    except Order.DoesNotExist as exc:
-        raise OrderNotFound() from exc
-
-
-def _status_event(order: Order, *, before: str, after: str, actor: Actor, reason: str = "") -> OrderEvent:
-    data = {"field": "lifecycle", "before": before, "after": after}
-    if reason:
-        data["reason"] = reason
-    return order_event(order, EventType.STATUS_CHANGED, actor=actor, data=data)
-
-
 def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Actor, reason: str = "") -> Order:
     """Move an order along the lifecycle where no other work is involved (confirm a
     placed order, put one on hold, complete it). Cancelling has its own service."""
     if to == Lifecycle.CANCELLED:
         return order_cancel(seller_id=seller_id, order_id=order_id, actor=actor, reason=reason)
     with transaction.atomic():
-        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        order = order_lock(seller_id=seller_id, order_id=order_id)
         before = order.lifecycle
         ensure_transition(current=before, requested=to)
         if before == Lifecycle.ON_HOLD and OrderHold.objects.filter(order=order, resolved_at__isnull=True).exists():
@@ -63,7 +49,7 @@ def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Act
             setattr(order, stamp, timezone.now())
             fields.append(stamp)
         order.save(update_fields=fields)
-        _status_event(order, before=before, after=to, actor=actor, reason=reason).save()
+        status_changed_event(order, before=before, after=to, actor=actor, reason=reason).save()
         outbox_record(
             topic="order.updated",
             seller_id=seller_id,
@@ -78,7 +64,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
     """Cancel a whole order before anything ships: release its stock, mark every open
     unit cancelled, and record what was released from where."""
     with transaction.atomic():
-        order = _lock_order(seller_id=seller_id, order_id=order_id)
+        order = order_lock(seller_id=seller_id, order_id=order_id)
         before = order.lifecycle
         ensure_transition(current=before, requested=Lifecycle.CANCELLED)
         lines = list(OrderLine.objects.filter(order=order))
@@ -107,7 +93,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
         order.cancel_reason = reason[:255]
         order.fulfillment_status = FulfillmentStatus.UNALLOCATED
         order.save(update_fields=["lifecycle", "cancelled_at", "cancel_reason", "fulfillment_status", "updated_at"])
-        events = [_status_event(order, before=before, after=Lifecycle.CANCELLED, actor=actor, reason=reason)]
+        events = [status_changed_event(order, before=before, after=Lifecycle.CANCELLED, actor=actor, reason=reason)]
         if allocations:
             events.append(
                 order_event(

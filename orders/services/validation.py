@@ -97,7 +97,7 @@ def is_country_code(code: str) -> bool:
     return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
 
 
-def _address_errors(address: AddressInput, prefix: str) -> dict[str, list[str]]:
+def address_errors(address: AddressInput, prefix: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for name in ("name", "line1", "city", "country"):
         if not getattr(address, name).strip():
@@ -198,9 +198,9 @@ def order_input_validate(
         if price_errors := _amount_errors(line.unit_price, currency):
             errors[f"{prefix}.unit_price"] = price_errors
 
-    errors.update(_address_errors(data.shipping_address, "shipping_address"))
+    errors.update(address_errors(data.shipping_address, "shipping_address"))
     if data.billing_address is not None:
-        errors.update(_address_errors(data.billing_address, "billing_address"))
+        errors.update(address_errors(data.billing_address, "billing_address"))
 
     for name in ("shipping_total", "tax_total", "discount_total"):
         if amount_errors := _amount_errors(getattr(data, name), currency):

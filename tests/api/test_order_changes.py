@@ -168,3 +168,23 @@ def test_the_timeline_of_another_sellers_order_is_404(api, catalog, other_seller
     their_order = place(other_seller, [("THEIRS", 1)])
 
     assert api.get(f"/api/v1/orders/{their_order.pk}/events/").status_code == 404
+
+
+def test_a_new_address_must_pass_the_destination_rules(api, seller, catalog):
+    from orders.models import OrderPolicy
+
+    OrderPolicy.objects.create(seller=seller, blocked_countries=["CA"])
+    catalog["cup"].restricted_countries = ["GB"]
+    catalog["cup"].save()
+    order = create(api, [("MUG", 1), ("CUP", 1)])
+
+    blocked = api.put(f"/api/v1/orders/{order['id']}/shipping-address/", NEW_ADDRESS, format="json")
+    restricted = api.put(
+        f"/api/v1/orders/{order['id']}/shipping-address/",
+        {**NEW_ADDRESS, "country": "GB", "city": "London", "postal_code": "EC1A 1BB"},
+        format="json",
+    )
+
+    assert blocked.status_code == 400 and "shipping_address.country" in blocked.json()["details"]
+    assert restricted.status_code == 400 and "lines.1.sku" in restricted.json()["details"]
+    assert Order.objects.get(pk=order["id"]).ship_country == "US"
