@@ -5,6 +5,7 @@ from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import UtcDateTimeFilter
 from core.pagination import IdCursorPagination
 from inventory.api.serializers import ProductOutputSerializer
 from inventory.models import Product
@@ -20,7 +21,7 @@ class ProductFilter(django_filters.FilterSet):
     sku = CharInFilter(field_name="sku", help_text="One SKU or several, comma-separated.")
     is_active = django_filters.BooleanFilter()
     barcode = django_filters.CharFilter()
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Product

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from core.actor import Actor
 from core.exceptions import ValidationFailed
+from core.filters import UtcDateTimeFilter
 from core.pagination import IdCursorPagination
 from orders.api.serializers import (
     LineCancelInputSerializer,
@@ -50,9 +51,9 @@ class OrderFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter()
     number = django_filters.NumberFilter()
     customer_email = django_filters.CharFilter(lookup_expr="iexact")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Order

@@ -233,3 +233,13 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
 
     schema = (tmp_path / "schema.yml").read_text()
     assert "bearerFormat" in schema and "updated_since" in schema
+
+
+@pytest.mark.parametrize(
+    "value", ["0528-07-05T02:35:40+16:47", "0001-01-01T00:00:00+05:00", "not-a-date", "2026-13-40T00:00:00Z"]
+)
+def test_odd_timestamps_in_filters_are_400_not_500(api, value):
+    for path in ("/api/v1/orders/", "/api/v1/products/"):
+        response = api.get(path, {"updated_since": value})
+        assert response.status_code in (200, 400), response.content
+        assert response.status_code == 200 or response.json()["code"] == "validation_error"
