@@ -1,4 +1,5 @@
 from core.actor import Actor
+from core.outbox import outbox_record
 from orders.models import EventType, Order, OrderEvent
 
 
@@ -28,3 +29,15 @@ def status_changed_event(order: Order, *, before: str, after: str, actor: Actor,
     if reason:
         data["reason"] = reason
     return order_event(order, EventType.STATUS_CHANGED, actor=actor, data=data)
+
+
+def order_announce(order: Order, topic: str, **details) -> None:
+    """Announce a change of the order through the outbox (webhooks, emails and other
+    apps' handlers), in the caller's transaction."""
+    outbox_record(
+        topic=topic,
+        seller_id=order.seller_id,
+        aggregate_type="order",
+        aggregate_id=order.pk,
+        payload={"order_id": order.pk, "number": order.number, **details},
+    )

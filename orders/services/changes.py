@@ -11,10 +11,9 @@ from django.db.models import F
 
 from core.actor import Actor
 from core.money import round_money, zero
-from core.outbox import outbox_record
 from inventory.routing.base import Demand, Destination
 from inventory.services import StockLine, stock_allocate, stock_release
-from orders.events import order_event, status_changed_event
+from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
 from orders.locks import order_lock
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
@@ -29,16 +28,6 @@ from orders.status import EDITABLE_LIFECYCLES, Lifecycle, LineQuantities, derive
 def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
     if order.lifecycle not in EDITABLE_LIFECYCLES or any(line.quantity_shipped for line in lines):
         raise OrderNotEditable(details={"lifecycle": order.lifecycle})
-
-
-def _announce_update(order: Order, change: str) -> None:
-    outbox_record(
-        topic="order.updated",
-        seller_id=order.seller_id,
-        aggregate_type="order",
-        aggregate_id=order.pk,
-        payload={"order_id": order.pk, "number": order.number, "change": change},
-    )
 
 
 def _fulfillment(lines: list[OrderLine], allocations: list[Allocation]) -> str:
@@ -127,7 +116,7 @@ def order_shipping_address_update(*, seller_id: int, order_id: int, address: Add
             events.append(_reroute(order, lines, allocations, actor))
         order.save()
         OrderEvent.objects.bulk_create(events)
-        _announce_update(order, "shipping_address")
+        order_announce(order, "order.updated", change="shipping_address")
     return order
 
 
@@ -190,15 +179,9 @@ def order_line_cancel(
         order.save()
         OrderEvent.objects.bulk_create(events)
         if order.lifecycle == Lifecycle.CANCELLED:
-            outbox_record(
-                topic="order.cancelled",
-                seller_id=seller_id,
-                aggregate_type="order",
-                aggregate_id=order.pk,
-                payload={"order_id": order.pk, "number": order.number, "reason": reason},
-            )
+            order_announce(order, "order.cancelled", reason=reason)
         else:
-            _announce_update(order, "line_cancelled")
+            order_announce(order, "order.updated", change="line_cancelled")
     return order
 
 

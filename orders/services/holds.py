@@ -5,8 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.actor import Actor
-from core.outbox import outbox_record
-from orders.events import order_event
+from orders.events import order_announce, order_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import EventType, HoldResolution, Order, OrderEvent, OrderHold
@@ -60,13 +59,7 @@ def order_hold_release(*, seller_id: int, order_id: int, actor: Actor, comment: 
                 ),
             ]
         )
-        outbox_record(
-            topic="order.released",
-            seller_id=seller_id,
-            aggregate_type="order",
-            aggregate_id=order.pk,
-            payload={"order_id": order.pk, "number": order.number, "comment": comment},
-        )
+        order_announce(order, "order.released", comment=comment)
     return order
 
 

@@ -7,9 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.actor import Actor
-from core.outbox import outbox_record
 from inventory.services import StockLine, stock_release
-from orders.events import order_event, status_changed_event
+from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import Allocation, EventType, HoldResolution, Order, OrderEvent, OrderHold, OrderLine
@@ -50,13 +49,7 @@ def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Act
             fields.append(stamp)
         order.save(update_fields=fields)
         status_changed_event(order, before=before, after=to, actor=actor, reason=reason).save()
-        outbox_record(
-            topic="order.updated",
-            seller_id=seller_id,
-            aggregate_type="order",
-            aggregate_id=order.pk,
-            payload={"order_id": order.pk, "number": order.number, "lifecycle": to},
-        )
+        order_announce(order, "order.updated", lifecycle=to)
     return order
 
 
@@ -109,11 +102,5 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
                 )
             )
         OrderEvent.objects.bulk_create(events)
-        outbox_record(
-            topic="order.cancelled",
-            seller_id=seller_id,
-            aggregate_type="order",
-            aggregate_id=order.pk,
-            payload={"order_id": order.pk, "number": order.number, "reason": reason},
-        )
+        order_announce(order, "order.cancelled", reason=reason)
     return order

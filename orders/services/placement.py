@@ -11,12 +11,11 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from core.money import round_money, zero
-from core.outbox import outbox_record
 from inventory.models import Product
 from inventory.routing.base import Assignment, Demand, Destination
 from inventory.services import Allocation as StockAllocation
 from inventory.services import stock_allocate
-from orders.events import order_event
+from orders.events import order_announce, order_event
 from orders.exceptions import DuplicateExternalId, InvalidOrder
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderHold, OrderLine
 from orders.services.inputs import OrderInput
@@ -214,21 +213,9 @@ def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
             OrderEvent.objects.bulk_create(
                 _entry_events(order, actor=actor, stock=stock, allocations=allocations, hits=hits)
             )
-            outbox_record(
-                topic="order.created",
-                seller_id=seller.pk,
-                aggregate_type="order",
-                aggregate_id=order.pk,
-                payload={"order_id": order.pk, "number": order.number},
-            )
+            order_announce(order, "order.created")
             if hits:
-                outbox_record(
-                    topic="order.on_hold",
-                    seller_id=seller.pk,
-                    aggregate_type="order",
-                    aggregate_id=order.pk,
-                    payload={"order_id": order.pk, "number": order.number, "reasons": _reasons(hits)},
-                )
+                order_announce(order, "order.on_hold", reasons=_reasons(hits))
     except IntegrityError as exc:
         if data.external_id and "external_id" in str(exc):
             raise DuplicateExternalId(details={"external_id": data.external_id, "channel": data.channel}) from exc

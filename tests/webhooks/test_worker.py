@@ -2,29 +2,22 @@
 attempt is retried by Celery after a backoff, and an order placed while the broker is
 unreachable is still announced, exactly once, when the broker is back."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from core.models import OutboxEvent
 from core.tasks import outbox_sweep_task
 from orders.models import DeliveryStatus, WebhookDelivery
+from tests.celery_worker import worker_start, worker_stop
 from tests.conftest import client_for
-from tests.core.test_celery_worker import database_url
 from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_body, place, stocked
 from tests.webhooks.conftest import subscribe
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 RETRY_BASE_SECONDS = 1.0
 
@@ -33,27 +26,12 @@ RETRY_BASE_SECONDS = 1.0
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """One worker for the module; it retries webhooks after about a second, not 30."""
     with django_db_blocker.unblock():
-        url = database_url()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-        "EMAIL_URL": f"filemail:///{tmp_path_factory.mktemp('mail')}",
-        "DEBUG": "false",
-        "WAYBILL_WEBHOOK_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"]
-    command += ["-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat", "--without-mingle", "--without-gossip"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        process = worker_start(
+            mail_dir=tmp_path_factory.mktemp("mail"),
+            extra_env={"WAYBILL_WEBHOOK_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS)},
+        )
     yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    worker_stop(process)
 
 
 @contextmanager
