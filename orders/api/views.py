@@ -3,6 +3,7 @@ from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,8 +63,12 @@ class OrderFilter(django_filters.FilterSet):
 
 class OrderListCreateApi(GenericAPIView):
     required_scopes = {"GET": (ApiScope.ORDERS_READ,), "POST": (ApiScope.ORDERS_WRITE,)}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = OrderFilter
+    # Newest first for people; `ordering=updated_at` for sync clients that page through
+    # everything changed since their last run (an order changed mid-sync comes again).
+    ordering_fields = ["id", "updated_at"]
+    ordering = ["-id"]
     pagination_class = IdCursorPagination
 
     def get_queryset(self):

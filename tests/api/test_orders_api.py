@@ -243,3 +243,15 @@ def test_odd_timestamps_in_filters_are_400_not_500(api, value):
         response = api.get(path, {"updated_since": value})
         assert response.status_code in (200, 400), response.content
         assert response.status_code == 200 or response.json()["code"] == "validation_error"
+
+
+def test_sync_clients_page_through_changes_in_update_order(api, seller, mug):
+    ids = [api.post("/api/v1/orders/", order_body([("MUG", 1)]), format="json").json()["id"] for _ in range(5)]
+    since = Order.objects.get(pk=ids[1]).updated_at.isoformat()
+    api.post(f"/api/v1/orders/{ids[2]}/cancel/", {}, format="json")  # changed last
+
+    first = api.get("/api/v1/orders/", {"ordering": "updated_at", "updated_since": since, "page_size": 2}).json()
+    rest = api.get(first["next"]).json()
+
+    assert [o["id"] for o in first["results"] + rest["results"]] == [ids[1], ids[3], ids[4], ids[2]]
+    assert rest["next"] is None
