@@ -61,13 +61,24 @@ class OrderFilter(django_filters.FilterSet):
         fields = []
 
 
+class OrderListOrdering(OrderingFilter):
+    """Newest first by id, except with a created-at range: PostgreSQL cannot know that
+    created_at rises with id and would walk the primary key through every newer order,
+    so such a listing runs newest first by created_at on its own index."""
+
+    def get_default_ordering(self, view):
+        if {"created_after", "created_before"} & set(view.request.query_params):
+            return ["-created_at"]
+        return super().get_default_ordering(view)
+
+
 class OrderListCreateApi(GenericAPIView):
     required_scopes = {"GET": (ApiScope.ORDERS_READ,), "POST": (ApiScope.ORDERS_WRITE,)}
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderListOrdering]
     filterset_class = OrderFilter
     # Newest first for people; `ordering=updated_at` for sync clients that page through
     # everything changed since their last run (an order changed mid-sync comes again).
-    ordering_fields = ["id", "updated_at"]
+    ordering_fields = ["id", "updated_at", "created_at"]
     ordering = ["-id"]
     pagination_class = IdCursorPagination
 

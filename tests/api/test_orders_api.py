@@ -255,3 +255,13 @@ def test_sync_clients_page_through_changes_in_update_order(api, seller, mug):
 
     assert [o["id"] for o in first["results"] + rest["results"]] == [ids[1], ids[3], ids[4], ids[2]]
     assert rest["next"] is None
+
+
+def test_a_created_range_lists_newest_first_by_creation(api, seller, mug):
+    ids = [api.post("/api/v1/orders/", order_body([("MUG", 1)]), format="json").json()["id"] for _ in range(3)]
+    after = Order.objects.get(pk=ids[0]).created_at.isoformat()
+
+    listed = api.get("/api/v1/orders/", {"created_after": after, "page_size": 2}).json()
+    rest = api.get(listed["next"]).json()
+
+    assert [o["id"] for o in listed["results"] + rest["results"]] == ids[::-1]
