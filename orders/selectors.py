@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.db.models import Prefetch, QuerySet
 
 from orders.exceptions import OrderNotFound
@@ -13,6 +15,29 @@ def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
             ),
         )
     )
+
+
+def order_attach_written(order: Order, lines: list[OrderLine], allocations: list[Allocation]) -> Order:
+    """Give an order just written the related rows ``_with_lines`` would prefetch, from
+    the objects that wrote them, so rendering it reads nothing back. Fills the cache
+    prefetch_related fills (``_prefetched_objects_cache``, keyed by relation name);
+    the allocations carry their locked stock rows with warehouses loaded."""
+    per_line: dict[int, list[Allocation]] = defaultdict(list)
+    for allocation in allocations:
+        per_line[allocation.line_id].append(allocation)
+    for line in lines:
+        _prefetched(line, "allocations", per_line[line.pk])
+    _prefetched(order, "lines", sorted(lines, key=lambda line: line.position))
+    return order
+
+
+def _prefetched(instance, relation: str, rows: list) -> None:
+    """What prefetch_related_objects does per object: the relation's queryset with its
+    result cache filled, so .all() reads nothing and .filter()/.get() still query."""
+    queryset = getattr(instance, relation).get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
 
 
 def order_list(*, seller_id: int) -> QuerySet[Order]:

@@ -41,7 +41,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 def _render(order) -> dict:
-    return OrderOutputSerializer(order_get(seller_id=order.seller_id, order_id=order.pk)).data
+    """A just-placed order comes back from the service with its lines attached."""
+    return OrderOutputSerializer(order).data
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -1,10 +1,10 @@
 """Exactly-once order creation for clients that retry: ``Idempotency-Key``.
 
-The record of the first successful response is inserted in the same transaction as the
-order. A retry finds it and gets the same response; a concurrent twin blocks on the
-unique (seller, key) index until the first commits, fails the insert, and replays; if
-the first attempt failed and rolled back, the retry simply runs. Failed requests are not
-stored: retrying a refused order runs it again (stock may have arrived meanwhile).
+The record of the first successful response is inserted in the order's own
+transaction. A retry finds it and gets the same response; a concurrent twin blocks on
+the unique (seller, key) index until the first commits, fails the insert, and replays;
+if the first attempt failed and rolled back, the retry simply runs. Failed requests are
+not stored: retrying a refused order runs it again (stock may have arrived meanwhile).
 """
 
 import hashlib
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from core.actor import Actor
@@ -67,20 +67,28 @@ def order_place_idempotent(
 ) -> IdempotentResponse:
     if (record := _existing(seller, key)) is not None:
         return _replay(record, fingerprint)
+    rendered: dict = {}
+
+    def remember(order: Order) -> None:
+        rendered["body"] = render(order)
+        IdempotencyRecord.objects.create(
+            seller=seller,
+            key=key,
+            fingerprint=fingerprint,
+            order=order,
+            response_status=201,
+            response_body=rendered["body"],
+        )
+
     try:
-        with transaction.atomic():
-            order = order_place(seller=seller, data=data, actor=actor)
-            body = render(order)
-            IdempotencyRecord.objects.create(
-                seller=seller, key=key, fingerprint=fingerprint, order=order, response_status=201, response_body=body
-            )
+        order_place(seller=seller, data=data, actor=actor, then=remember)
     except (IntegrityError, ApplicationError):
         # A concurrent twin may have won while this attempt waited on its locks: its
         # response is the answer. Otherwise the error is this request's own.
         if (record := _existing(seller, key)) is not None:
             return _replay(record, fingerprint)
         raise
-    return IdempotentResponse(status=201, body=body, replayed=False)
+    return IdempotentResponse(status=201, body=rendered["body"], replayed=False)
 
 
 def idempotency_records_purge(*, older_than_hours: int | None = None) -> int:

@@ -3,7 +3,7 @@ events and its outbox announcement, all in one transaction. Nothing is written w
 any check fails."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +18,7 @@ from inventory.services import stock_allocate
 from orders.events import order_announce, order_event
 from orders.exceptions import DuplicateExternalId, InvalidOrder
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderHold, OrderLine
+from orders.selectors import order_attach_written
 from orders.services.inputs import OrderInput
 from orders.services.lifecycle import ensure_transition
 from orders.services.risk import RiskHit, risk_check
@@ -173,7 +174,12 @@ def _hold_rows(order: Order, hits: list[RiskHit]) -> list[OrderHold]:
     ]
 
 
-def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
+def order_place(
+    *, seller: Seller, data: OrderInput, actor: Actor, then: Callable[[Order], None] | None = None
+) -> Order:
+    """Place an order. ``then`` runs inside the same transaction once the order is
+    written (the idempotency record is written that way), so both commit or neither.
+    The returned order carries its lines and allocations, ready to render."""
     skus = {line.sku for line in data.lines}
     products_by_sku = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
     checks = seller_checks_get(seller_id=seller.pk)
@@ -216,6 +222,9 @@ def order_place(*, seller: Seller, data: OrderInput, actor: Actor) -> Order:
             order_announce(order, "order.created")
             if hits:
                 order_announce(order, "order.on_hold", reasons=_reasons(hits))
+            order_attach_written(order, lines, allocations)
+            if then is not None:
+                then(order)
     except IntegrityError as exc:
         if data.external_id and "external_id" in str(exc):
             raise DuplicateExternalId(details={"external_id": data.external_id, "channel": data.channel}) from exc

@@ -265,3 +265,24 @@ def test_a_created_range_lists_newest_first_by_creation(api, seller, mug):
     rest = api.get(listed["next"]).json()
 
     assert [o["id"] for o in listed["results"] + rest["results"]] == ids[::-1]
+
+
+def test_the_created_order_renders_as_a_later_read_does_and_costs_few_queries(api, seller, mug):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cup = ProductFactory(seller=seller, sku="CUP")
+    stocked(cup, WarehouseFactory(seller=seller, code="WEST", priority=200), 5)
+    # Warm: the key's last-used time is written once a minute, the seller's number
+    # sequence row once ever.
+    api.post("/api/v1/orders/", order_body([("CUP", 1)]), format="json")
+    body = order_body([("MUG", 10), ("CUP", 2)], shipping_total="4.99")
+
+    with CaptureQueriesContext(connection) as captured:
+        created = api.post("/api/v1/orders/", body, format="json")
+
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert created.json() == api.get(created["Location"]).json()
+    # key, products, seller checks, stock lock, stock update, number, order, lines,
+    # allocations, events, outbox
+    assert len(statements) <= 11, statements
