@@ -215,6 +215,7 @@ def _warehouse_option(warehouse: Warehouse) -> WarehouseOption:
         ships_to=frozenset(warehouse.ships_to or ()),
         latitude=warehouse.latitude,
         longitude=warehouse.longitude,
+        handling_cost=warehouse.handling_cost.amount,
     )
 
 

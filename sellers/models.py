@@ -12,6 +12,14 @@ currency_code_validator = RegexValidator(r"^[A-Z]{3}$", "Use an ISO 4217 currenc
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+class RoutingStrategyChoice(models.TextChoices):
+    """Names of the strategies in ``inventory.routing.STRATEGIES`` (a test keeps them equal)."""
+
+    OPTIMAL = "optimal", "Fewest shipments, then lowest cost"
+    NEAREST = "nearest", "Nearest warehouse"
+    PRIORITY = "priority", "Warehouse priority"
+
+
 class Seller(TimeStampedModel):
     """A tenant. Every row that belongs to a seller carries a ``seller`` foreign key."""
 
@@ -23,6 +31,12 @@ class Seller(TimeStampedModel):
     support_email = models.EmailField(blank=True, help_text="Sender and reply-to of customer emails.")
     notify_customers = models.BooleanField(
         default=True, help_text="Email customers of storefront and manual orders (marketplaces email their own)."
+    )
+    routing_strategy = models.CharField(
+        max_length=16,
+        choices=RoutingStrategyChoice.choices,
+        default=RoutingStrategyChoice.OPTIMAL,
+        help_text="How orders choose the warehouses they ship from.",
     )
     is_active = models.BooleanField(default=True)
 

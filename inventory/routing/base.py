@@ -25,6 +25,12 @@ class Destination:
     postal_code: str = ""
     latitude: Decimal | None = None
     longitude: Decimal | None = None
+    # How the coordinates were found: "storefront", "postal_code", "city", or "" (not located)
+    located_by: str = ""
+
+    @property
+    def is_located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,7 @@ class WarehouseOption:
     ships_to: frozenset[str] = frozenset()
     latitude: Decimal | None = None
     longitude: Decimal | None = None
+    handling_cost: Decimal = Decimal(0)  # per shipment, in the seller's currency
 
     def ships_to_country(self, country: str) -> bool:
         return not self.ships_to or country in self.ships_to

@@ -11,7 +11,7 @@ from django.db.models import F
 
 from core.actor import Actor
 from core.money import round_money, zero
-from inventory.routing.base import Demand, Destination
+from inventory.routing.base import Demand
 from inventory.services import StockLine, stock_allocate, stock_release
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
@@ -19,10 +19,11 @@ from orders.locks import order_lock
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
 from orders.services.inputs import AddressInput, LineInput
 from orders.services.lifecycle import ensure_transition
-from orders.services.placement import split_among_lines
+from orders.services.placement import destination_for, split_among_lines
 from orders.services.seller_checks import seller_checks_get
 from orders.services.validation import address_errors, destination_errors
 from orders.status import EDITABLE_LIFECYCLES, Lifecycle, LineQuantities, derive_fulfillment
+from sellers.models import Seller
 
 
 def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
@@ -56,12 +57,8 @@ def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation]
     routed = stock_allocate(
         seller_id=order.seller_id,
         demands=[Demand(line.product_id, line.quantity_open, line.sku) for line in open_lines],
-        destination=Destination(
-            country=order.ship_country,
-            postal_code=order.ship_postal_code,
-            latitude=order.ship_latitude,
-            longitude=order.ship_longitude,
-        ),
+        destination=destination_for(order),
+        strategy=Seller.objects.values_list("routing_strategy", flat=True).get(pk=order.seller_id),
     )
     shares = split_among_lines([(line.product_id, line.quantity_open) for line in open_lines], routed.plan.assignments)
     Allocation.objects.bulk_create(

@@ -11,6 +11,7 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from core.money import round_money, zero
+from inventory.geocoding import destination_locate
 from inventory.models import Product
 from inventory.routing.base import Assignment, Demand, Destination
 from inventory.services import Allocation as StockAllocation
@@ -55,6 +56,22 @@ def split_among_lines(
             else:
                 pool[0][1] = left - take
     return dict(shares)
+
+
+def destination_for(order: Order) -> Destination:
+    """Where the order goes, for routing. Coordinates the storefront gave win; otherwise
+    they are looked up offline from the postal code or city and kept on the order, so a
+    later re-routing does not look them up again."""
+    located_by = "storefront" if order.ship_latitude is not None and order.ship_longitude is not None else ""
+    if not located_by and (found := destination_locate(order.ship_country, order.ship_postal_code, order.ship_city)):
+        order.ship_latitude, order.ship_longitude, located_by = found
+    return Destination(
+        country=order.ship_country,
+        postal_code=order.ship_postal_code,
+        latitude=order.ship_latitude if located_by else None,
+        longitude=order.ship_longitude if located_by else None,
+        located_by=located_by,
+    )
 
 
 def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list[OrderLine]:
@@ -188,15 +205,12 @@ def order_place(
     order = _build_order(seller=seller, data=data, lines=lines)
     order_total_validate(limits=checks.limits, total=order.total)
     demands = [Demand(product_id=line.product_id, quantity=line.quantity, sku=line.sku) for line in lines]
-    destination = Destination(
-        country=order.ship_country,
-        postal_code=order.ship_postal_code,
-        latitude=order.ship_latitude,
-        longitude=order.ship_longitude,
-    )
+    destination = destination_for(order)
     try:
         with transaction.atomic():
-            stock = stock_allocate(seller_id=seller.pk, demands=demands, destination=destination)
+            stock = stock_allocate(
+                seller_id=seller.pk, demands=demands, destination=destination, strategy=seller.routing_strategy
+            )
             # The number's row lock is held until commit and serializes the seller's
             # placements, so the risk checks after it see every order placed before this
             # one, even a double-click duplicate sent a millisecond earlier.
