@@ -8,6 +8,7 @@ priority without a second comparison: weight = cost << PRIORITY_BITS | priority.
 """
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 
 from inventory.routing.base import Destination, WarehouseOption
@@ -61,3 +62,52 @@ def cost_from_weight(weight: int) -> int:
 
 def format_cost(units: int) -> str:
     return f"{Decimal(units) / COST_SCALE:.2f}"
+
+
+# Decimal → number conversions are most of the cost of weighing a warehouse, and the
+# same warehouses are weighed for every order: both are memoised by value (bounded).
+_handling_units: dict[Decimal, int] = {}
+_latitudes: dict[Decimal, tuple[float, float]] = {}  # latitude → (radians, cosine)
+_MEMO_LIMIT = 4096
+
+
+def _handling(cost: Decimal) -> int:
+    units = _handling_units.get(cost)
+    if units is None:
+        if len(_handling_units) >= _MEMO_LIMIT:
+            _handling_units.clear()
+        units = _handling_units[cost] = int((cost * COST_SCALE).to_integral_value())
+    return units
+
+
+def _latitude(latitude: Decimal) -> tuple[float, float]:
+    found = _latitudes.get(latitude)
+    if found is None:
+        if len(_latitudes) >= _MEMO_LIMIT:
+            _latitudes.clear()
+        phi = math.radians(float(latitude))
+        found = _latitudes[latitude] = (phi, math.cos(phi))
+    return found
+
+
+def shipment_weights(warehouses: Sequence[WarehouseOption], destination: Destination) -> list[int]:
+    """``shipment_weight`` of each warehouse, with the destination's terms computed once
+    and the conversions memoised: the same floating-point operations in the same order
+    as ``great_circle_km``, so the same integers."""
+    if not destination.is_located:
+        return [(_handling(w.handling_cost) << PRIORITY_BITS) | w.priority for w in warehouses]
+    lon2 = float(destination.longitude)
+    phi2, cos_phi2 = _latitude(destination.latitude)
+    radians, sin, asin, sqrt = math.radians, math.sin, math.asin, math.sqrt
+    unknown = round(UNKNOWN_DISTANCE_KM * _RATE_UNITS)
+    weights = []
+    for w in warehouses:
+        if w.latitude is None or w.longitude is None:
+            shipping = unknown
+        else:
+            phi1, cos_phi1 = _latitude(w.latitude)
+            half_dlambda = radians(lon2 - float(w.longitude)) / 2
+            a = sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * cos_phi2 * sin(half_dlambda) ** 2
+            shipping = round(2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(a))) * _RATE_UNITS)
+        weights.append(((_handling(w.handling_cost) + shipping) << PRIORITY_BITS) | w.priority)
+    return weights
