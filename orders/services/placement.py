@@ -11,7 +11,7 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from core.money import round_money, zero
-from inventory.geocoding import destination_locate
+from inventory.geocoding import destination_build
 from inventory.models import Product
 from inventory.routing.base import Assignment, Demand, Destination
 from inventory.services import Allocation as StockAllocation
@@ -59,19 +59,18 @@ def split_among_lines(
 
 
 def destination_for(order: Order) -> Destination:
-    """Where the order goes, for routing. Coordinates the storefront gave win; otherwise
-    they are looked up offline from the postal code or city and kept on the order, so a
-    later re-routing does not look them up again."""
-    located_by = "storefront" if order.ship_latitude is not None and order.ship_longitude is not None else ""
-    if not located_by and (found := destination_locate(order.ship_country, order.ship_postal_code, order.ship_city)):
-        order.ship_latitude, order.ship_longitude, located_by = found
-    return Destination(
+    """Where the order goes, for routing (see ``destination_build``). Coordinates looked
+    up offline are kept on the order, so a later re-routing does not look them up again."""
+    destination = destination_build(
         country=order.ship_country,
         postal_code=order.ship_postal_code,
-        latitude=order.ship_latitude if located_by else None,
-        longitude=order.ship_longitude if located_by else None,
-        located_by=located_by,
+        city=order.ship_city,
+        latitude=order.ship_latitude,
+        longitude=order.ship_longitude,
     )
+    if destination.is_located:
+        order.ship_latitude, order.ship_longitude = destination.latitude, destination.longitude
+    return destination
 
 
 def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list[OrderLine]:

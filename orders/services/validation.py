@@ -5,10 +5,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import pycountry
 from django.conf import settings
 from djmoney.money import Money
 
+from core.countries import is_country_code
 from core.money import is_on_minor_unit_grid
 from inventory.models import Product
 from orders.exceptions import InvalidOrder
@@ -91,10 +91,6 @@ COUNTRIES_WITHOUT_POSTAL_CODES = frozenset(
         "ZW",
     }
 )
-
-
-def is_country_code(code: str) -> bool:
-    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
 
 
 def address_errors(address: AddressInput, prefix: str) -> dict[str, list[str]]:
