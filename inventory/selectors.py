@@ -2,7 +2,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import QuerySet
 
 from core.exceptions import ValidationFailed
 from inventory.models import Product, Stock, Warehouse
@@ -59,17 +59,6 @@ def product_availability(*, seller_id: int, product_ids: Iterable[int]) -> dict[
     for product_id, warehouse_id, code, on_hand, allocated in rows:
         per_product[product_id].append(WarehouseAvailability(warehouse_id, code, on_hand, allocated))
     return {pid: ProductAvailability(product_id=pid, warehouses=per_product.get(pid, [])) for pid in product_ids}
-
-
-def available_to_promise(*, product_id: int, warehouse_id: int | None = None) -> int:
-    stocks = Stock.objects.filter(product_id=product_id, warehouse__is_active=True)
-    if warehouse_id is not None:
-        stocks = stocks.filter(warehouse_id=warehouse_id)
-    return stocks.aggregate(total=Sum(F("on_hand") - F("allocated")))["total"] or 0
-
-
-def ledger_balance(*, stock_id: int) -> int:
-    return Stock.objects.get(pk=stock_id).ledger.aggregate(total=Sum("quantity"))["total"] or 0
 
 
 def warehouse_option(warehouse: Warehouse) -> WarehouseOption:

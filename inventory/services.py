@@ -14,7 +14,7 @@ from core.actor import Actor
 from inventory.exceptions import InsufficientStock, InvalidStockChange, StockConflict
 from inventory.locks import stocks_for_update
 from inventory.models import LedgerKind, Product, Stock, StockLedgerEntry, Warehouse
-from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage
+from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage, find_shortages
 from inventory.selectors import routing_plan, routing_stocks
 
 
@@ -155,10 +155,10 @@ def stock_reserve(*, lines: Sequence[StockLine]) -> None:
     wanted = _merge(lines)
     with transaction.atomic(savepoint=False):
         locked = _lock(wanted)
+        available = {key: stock.available for key, stock in locked.items()}
         shortages = [
-            Shortage(product_id=key[0], requested=qty, available=locked[key].available if key in locked else 0)
-            for key, qty in sorted(wanted.items())
-            if key not in locked or locked[key].available < qty
+            Shortage(product_id=key[0], requested=requested, available=have)
+            for key, requested, have in find_shortages(wanted, available)
         ]
         if shortages:
             raise InsufficientStock(shortages)

@@ -17,12 +17,6 @@ def order_event(order: Order, type: EventType, *, actor: Actor, data: dict | Non
     )
 
 
-def record_order_event(order: Order, type: EventType, *, actor: Actor, data: dict | None = None) -> OrderEvent:
-    event = order_event(order, type, actor=actor, data=data)
-    event.save()
-    return event
-
-
 def status_changed_event(order: Order, *, before: str, after: str, actor: Actor, reason: str = "") -> OrderEvent:
     """An unsaved lifecycle change event."""
     data = {"field": "lifecycle", "before": before, "after": after}

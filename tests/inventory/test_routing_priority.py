@@ -87,3 +87,16 @@ def test_plan_never_promises_more_than_is_there_and_accounts_for_every_unit(dema
     ]
     if single:
         assert len(result.warehouse_ids) == 1
+
+
+@given(
+    wanted=st.dictionaries(st.tuples(st.integers(1, 3), st.integers(1, 3)), st.integers(1, 20), max_size=6),
+    available=st.dictionaries(st.tuples(st.integers(1, 3), st.integers(1, 3)), st.integers(0, 20), max_size=9),
+)
+def test_find_shortages_lists_exactly_the_keys_that_cannot_be_filled(wanted, available):
+    from inventory.routing.base import find_shortages
+
+    shortages = find_shortages(wanted, available)
+
+    assert [key for key, _, _ in shortages] == sorted(k for k, q in wanted.items() if q > available.get(k, 0))
+    assert all(requested == wanted[key] and have == available.get(key, 0) for key, requested, have in shortages)
