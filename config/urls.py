@@ -15,6 +15,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("api/v1/", include("orders.payments.urls")),
+    path("api/v1/", include("orders.invoicing.urls")),
+    path("api/v1/", include("orders.finance.urls")),
+    path("api/v1/", include("shipping.urls")),
     path("api/v1/<path:unknown>", json_not_found),
     path("health/", health, name="health"),
 ]

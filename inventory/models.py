@@ -8,6 +8,17 @@ from core.models import TimeStampedModel
 from sellers.models import Seller, country_code_validator
 
 
+class ProductKind(models.TextChoices):
+    SIMPLE = "simple", "Simple product"
+    KIT = "kit", "Kit or bundle (sold from its components' stock)"
+
+
+class BackorderPolicy(models.TextChoices):
+    DENY = "deny", "Refuse what is not in stock"
+    ALLOW = "allow", "Accept and backorder what is not in stock"
+    PREORDER = "preorder", "Take preorders until the release date"
+
+
 class Product(TimeStampedModel):
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="products")
     sku = models.CharField("SKU", max_length=64)
@@ -22,6 +33,15 @@ class Product(TimeStampedModel):
     restricted_countries = models.JSONField(
         default=list, blank=True, help_text="Countries this product may not be shipped to."
     )
+    tax_class = models.CharField(
+        max_length=32, default="standard", help_text="Matched against tax rates, e.g. standard, reduced, zero."
+    )
+    kind = models.CharField(max_length=8, choices=ProductKind.choices, default=ProductKind.SIMPLE)
+    backorder_policy = models.CharField(max_length=8, choices=BackorderPolicy.choices, default=BackorderPolicy.DENY)
+    preorder_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most units taken on preorder; empty means no cap."
+    )
+    release_date = models.DateField(null=True, blank=True, help_text="Preorders are taken until this date.")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -29,11 +49,34 @@ class Product(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["seller", "sku"], name="product_seller_sku_unique"),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=models.Q(kind__in=ProductKind.values), name="product_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(backorder_policy__in=BackorderPolicy.values), name="product_backorder_policy_valid"
+            ),
         ]
         indexes = [models.Index(fields=["seller", "barcode"], name="product_seller_barcode_idx")]
 
     def __str__(self):
         return f"{self.sku} — {self.name}"
+
+
+class KitComponent(models.Model):
+    """One component of a kit: selling one kit takes ``quantity`` of the component."""
+
+    kit = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="components")
+    component = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="kit_memberships")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["kit", "component"]
+        constraints = [
+            models.UniqueConstraint(fields=["kit", "component"], name="kit_component_unique"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="kit_component_quantity_positive"),
+            models.CheckConstraint(condition=~models.Q(kit=models.F("component")), name="kit_not_own_component"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.component_id} in {self.kit_id}"
 
 
 class Warehouse(TimeStampedModel):
@@ -60,6 +103,7 @@ class Warehouse(TimeStampedModel):
         max_digits=19, decimal_places=4, default=0, default_currency="USD", validators=[MinMoneyValidator(0)]
     )
     cutoff_time = models.TimeField(null=True, blank=True, help_text="Orders after this local time ship next day.")
+    is_pickup_location = models.BooleanField(default=False, help_text="Customers may collect orders here.")
     is_active = models.BooleanField(default=True)
 
     class Meta:

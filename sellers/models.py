@@ -20,6 +20,12 @@ class RoutingStrategyChoice(models.TextChoices):
     PRIORITY = "priority", "Warehouse priority"
 
 
+class InvoiceTrigger(models.TextChoices):
+    SHIPPED = "shipped", "When the order ships"
+    PAID = "paid", "When the payment is captured"
+    MANUAL = "manual", "Only when staff issue it"
+
+
 class Seller(TimeStampedModel):
     """A tenant. Every row that belongs to a seller carries a ``seller`` foreign key."""
 
@@ -38,6 +44,21 @@ class Seller(TimeStampedModel):
         default=RoutingStrategyChoice.OPTIMAL,
         help_text="How orders choose the warehouses they ship from.",
     )
+    prices_include_tax = models.BooleanField(
+        default=False, help_text="Prices (products and order lines) already include tax, as is usual in the EU."
+    )
+    invoice_trigger = models.CharField(
+        max_length=16,
+        choices=InvoiceTrigger.choices,
+        default=InvoiceTrigger.SHIPPED,
+        help_text="When invoices are issued.",
+    )
+    invoice_marketplace_orders = models.BooleanField(
+        default=True, help_text="Also invoice orders paid on a marketplace."
+    )
+    legal_name = models.CharField(max_length=200, blank=True, help_text="As printed on invoices; empty: the name.")
+    legal_address = models.TextField(blank=True, help_text="The seller's address as printed on invoices.")
+    tax_id = models.CharField(max_length=64, blank=True, help_text="VAT or sales-tax registration number.")
     is_active = models.BooleanField(default=True)
 
     class Meta:

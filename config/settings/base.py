@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "sellers",
     "inventory",
     "orders",
+    "orders.payments",
+    "orders.invoicing",
+    "orders.finance",
+    "shipping",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from core.serializers import MoneyField
-from orders.models import API_CHANNELS, Order, OrderEvent, OrderLine
+from orders.models import API_CHANNELS, DeliveryMethod, Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput
 from orders.services.inputs import PaymentRiskInput
 
@@ -78,6 +78,21 @@ class OrderCreateInputSerializer(serializers.Serializer):
     )
     customer_note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
+    delivery_method = serializers.ChoiceField(
+        choices=DeliveryMethod.choices,
+        default=DeliveryMethod.SHIP,
+        help_text="pickup: click and collect at pickup_location, which then is the only warehouse it routes to.",
+    )
+    pickup_location = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=32, help_text="A pickup location's warehouse code."
+    )
+    payment_intent = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=255,
+        help_text="The Stripe PaymentIntent (manual capture) the customer confirmed; verified before acceptance.",
+    )
     payment_risk = PaymentRiskSerializer(
         required=False,
         allow_null=True,
@@ -108,6 +123,9 @@ class OrderCreateInputSerializer(serializers.Serializer):
             customer_note=data["customer_note"],
             metadata=data["metadata"],
             payment_risk=PaymentRiskInput(**data["payment_risk"]) if data["payment_risk"] else None,
+            delivery_method=data["delivery_method"],
+            pickup_location=data["pickup_location"],
+            payment_intent=data["payment_intent"],
         )
 
 
@@ -138,6 +156,7 @@ class AllocationOutputSerializer(serializers.Serializer):
 class OrderLineOutputSerializer(serializers.ModelSerializer):
     unit_price = MoneyField()
     line_total = MoneyField()
+    tax_amount = MoneyField()
     quantity_allocated = serializers.SerializerMethodField()
     allocations = AllocationOutputSerializer(many=True, read_only=True)
 
@@ -152,13 +171,19 @@ class OrderLineOutputSerializer(serializers.ModelSerializer):
             "quantity_shipped",
             "quantity_cancelled",
             "quantity_returned",
+            "quantity_backordered",
+            "is_preorder",
             "unit_price",
             "line_total",
+            "tax_class",
+            "tax_rate",
+            "tax_amount",
             "allocations",
         ]
 
     def get_quantity_allocated(self, line) -> int:
-        return sum(a.quantity for a in line.allocations.all())
+        # In line units: a kit's allocations count its components' units.
+        return line.quantity_open - line.quantity_backordered
 
 
 class OrderOutputSerializer(serializers.ModelSerializer):
@@ -170,6 +195,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     discount_total = MoneyField()
     total = MoneyField()
     lines = OrderLineOutputSerializer(many=True, read_only=True)
+    pickup_location = serializers.CharField(source="pickup_warehouse.code", default="", read_only=True)
 
     class Meta:
         model = Order
@@ -185,6 +211,8 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "customer",
             "shipping_address",
             "billing_address",
+            "delivery_method",
+            "pickup_location",
             "currency",
             "subtotal",
             "shipping_total",
@@ -198,6 +226,8 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "placed_at",
             "confirmed_at",
             "cancelled_at",
+            "ready_for_pickup_at",
+            "delivered_at",
             "created_at",
             "updated_at",
         ]

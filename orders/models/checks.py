@@ -39,6 +39,19 @@ class RiskRuleKind(models.TextChoices):
     PAYMENT_RISK = "payment_risk", "Payment processor flags risk"
 
 
+class HoldKind(models.TextChoices):
+    """Why an order is held: a risk rule fired, or something happened to its payment."""
+
+    VELOCITY_EMAIL = RiskRuleKind.VELOCITY_EMAIL.value, RiskRuleKind.VELOCITY_EMAIL.label
+    VELOCITY_ADDRESS = RiskRuleKind.VELOCITY_ADDRESS.value, RiskRuleKind.VELOCITY_ADDRESS.label
+    COUNTRY_MISMATCH = RiskRuleKind.COUNTRY_MISMATCH.value, RiskRuleKind.COUNTRY_MISMATCH.label
+    FIRST_ORDER_VALUE = RiskRuleKind.FIRST_ORDER_VALUE.value, RiskRuleKind.FIRST_ORDER_VALUE.label
+    DUPLICATE_ORDER = RiskRuleKind.DUPLICATE_ORDER.value, RiskRuleKind.DUPLICATE_ORDER.label
+    PAYMENT_RISK = RiskRuleKind.PAYMENT_RISK.value, RiskRuleKind.PAYMENT_RISK.label
+    DISPUTE = "dispute", "Payment disputed"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+
+
 class RiskRule(TimeStampedModel):
     """One risk check a seller runs on new orders, with its parameters."""
 
@@ -68,7 +81,7 @@ class OrderHold(models.Model):
 
     seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="+")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
-    kind = models.CharField(max_length=32, choices=RiskRuleKind.choices)
+    kind = models.CharField(max_length=32, choices=HoldKind.choices)
     reason = models.CharField(max_length=255)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

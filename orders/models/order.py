@@ -4,7 +4,7 @@ from django.db.models.functions import Replace, Upper
 from djmoney.models.fields import MoneyField
 
 from core.models import TimeStampedModel
-from inventory.models import Product, Stock
+from inventory.models import Product, Stock, Warehouse
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
 from sellers.models import Seller
 
@@ -15,6 +15,11 @@ class Channel(models.TextChoices):
     MANUAL = "manual", "Manual"
     AMAZON = "amazon", "Amazon"
     EBAY = "ebay", "eBay"
+
+
+class DeliveryMethod(models.TextChoices):
+    SHIP = "ship", "Ship to the address"
+    PICKUP = "pickup", "Collect at a pickup location"
 
 
 # Channels a storefront API key may place orders for; marketplace channels belong
@@ -59,6 +64,15 @@ class Order(TimeStampedModel):
     ship_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     ship_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     billing_address = models.JSONField(null=True, blank=True, help_text="Empty: same as shipping.")
+    delivery_method = models.CharField(max_length=8, choices=DeliveryMethod.choices, default=DeliveryMethod.SHIP)
+    pickup_warehouse = models.ForeignKey(
+        Warehouse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where a click-and-collect order is collected; it routes to this location only.",
+    )
 
     subtotal = order_money()
     shipping_total = order_money(default=0)
@@ -76,6 +90,8 @@ class Order(TimeStampedModel):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    ready_for_pickup_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="Starts the return window.")
     cancel_reason = models.CharField(max_length=255, blank=True)
     payment_risk_level = models.CharField(
         max_length=16, blank=True, help_text="The payment processor's verdict, e.g. normal, elevated, highest."
@@ -99,6 +115,14 @@ class Order(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(fulfillment_status__in=FulfillmentStatus.values),
                 name="order_fulfillment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivery_method__in=DeliveryMethod.values), name="order_delivery_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivery_method=DeliveryMethod.SHIP, pickup_warehouse__isnull=True)
+                | models.Q(delivery_method=DeliveryMethod.PICKUP, pickup_warehouse__isnull=False),
+                name="order_pickup_has_location",
             ),
             models.CheckConstraint(
                 condition=models.Q(
@@ -145,8 +169,17 @@ class OrderLine(models.Model):
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_cancelled = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)
+    quantity_backordered = models.PositiveIntegerField(
+        default=0, help_text="Open units waiting for stock (backorder or preorder), allocated first come first served."
+    )
+    is_preorder = models.BooleanField(default=False)
     unit_price = order_money()
-    line_total = order_money()
+    line_total = order_money(help_text="Unit price × quantity, as priced (tax included when the seller's prices are).")
+    tax_class = models.CharField(max_length=32, blank=True)
+    tax_rate = models.DecimalField(
+        max_digits=8, decimal_places=5, default=0, help_text="As a fraction (0.2 = 20 %), fixed when placed."
+    )
+    tax_amount = order_money(default=0)
 
     class Meta:
         ordering = ["position"]
@@ -162,7 +195,22 @@ class OrderLine(models.Model):
                 name="line_returned_within_shipped",
             ),
             models.CheckConstraint(
-                condition=models.Q(unit_price__gte=0, line_total__gte=0), name="line_amounts_not_negative"
+                condition=models.Q(
+                    quantity_backordered__lte=models.F("quantity")
+                    - models.F("quantity_shipped")
+                    - models.F("quantity_cancelled")
+                ),
+                name="line_backordered_within_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0, line_total__gte=0, tax_amount__gte=0, tax_rate__gte=0),
+                name="line_amounts_not_negative",
+            ),
+        ]
+        indexes = [
+            # The backorder queue: lines waiting for a product's stock, oldest first.
+            models.Index(
+                fields=["product", "id"], name="line_backorder_idx", condition=models.Q(quantity_backordered__gt=0)
             ),
         ]
 

@@ -69,3 +69,6 @@ class OrderInput:
     paid_externally: bool = False
     payment_risk: PaymentRiskInput | None = None
     placed_at: "object | None" = None  # a datetime; imports keep the channel's time
+    delivery_method: str = "ship"
+    pickup_location: str = ""  # a pickup warehouse's code, for delivery_method "pickup"
+    payment_intent: str = ""  # a Stripe PaymentIntent id the storefront confirmed (manual capture)

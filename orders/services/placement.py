@@ -87,6 +87,9 @@ def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list
                 quantity=line.quantity,
                 unit_price=round_money(unit_price),
                 line_total=round_money(unit_price * line.quantity),
+                # Set, not defaulted: the line's money fields share one currency column,
+                # and a defaulted field would reset it to the default currency.
+                tax_amount=zero(unit_price.currency.code),
             )
         )
     return lines
@@ -191,10 +194,17 @@ def _hold_rows(order: Order, hits: list[RiskHit]) -> list[OrderHold]:
 
 
 def order_place(
-    *, seller: Seller, data: OrderInput, actor: Actor, then: Callable[[Order], None] | None = None
+    *,
+    seller: Seller,
+    data: OrderInput,
+    actor: Actor,
+    then: Callable[[Order], None] | None = None,
+    before_write: Sequence[Callable[[Order, list[OrderLine]], None]] = (),
 ) -> Order:
     """Place an order. ``then`` runs inside the same transaction once the order is
     written (the idempotency record is written that way), so both commit or neither.
+    ``before_write`` checks run on the priced, unsaved order before any lock is taken
+    (a payment verification may call out over the network); raising refuses the order.
     The returned order carries its lines and allocations, ready to render."""
     skus = {line.sku for line in data.lines}
     products_by_sku = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
@@ -203,6 +213,8 @@ def order_place(
     lines = _priced_lines(data, products_by_sku)
     order = _build_order(seller=seller, data=data, lines=lines)
     order_total_validate(limits=checks.limits, total=order.total)
+    for check in before_write:
+        check(order, lines)
     demands = [Demand(product_id=line.product_id, quantity=line.quantity, sku=line.sku) for line in lines]
     destination = destination_for(order)
     try:
