@@ -1,0 +1,398 @@
+"""A shipment's life in the warehouse: planned from the order's allocations (one per
+warehouse), picked, scanned into the box, packed and shipped. Every service locks the
+order first, then the shipment, and writes the shipment, the order and the order's
+events in one transaction."""
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.actor import Actor
+from core.outbox import outbox_record
+from inventory.models import Warehouse
+from inventory.services import StockLine, stock_ship
+from orders.locks import order_lock
+from orders.models import Allocation, DeliveryMethod, EventType, Order
+from orders.services.fulfillment import (
+    FULFILLABLE,
+    ShippedLine,
+    kit_units,
+    line_units,
+    order_fulfillment_start,
+    order_lines_ship,
+    order_shipment_event,
+)
+from orders.status import Lifecycle
+from sellers.services import sequence_next
+from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
+from shipping.locks import shipment_lock, shipments_for_update
+from shipping.models import CarrierAccount, Parcel, Shipment, ShipmentLine
+from shipping.services.common import ensure_shipment_transition, lock_order_and_shipment, shipment_ref
+from shipping.status import OPEN_STATUSES, ShipmentStatus
+from shipping.tasks import label_void_task
+
+SHIPMENT_SEQUENCE = "shipment"
+# Shipments whose lines may still be rebuilt from the allocations: nobody has touched them.
+REBUILDABLE = frozenset({ShipmentStatus.PENDING})
+
+
+def ship_by_for(*, warehouse: Warehouse, seller_timezone: str, at: datetime) -> date:
+    """The day a shipment must leave: today, or tomorrow once the warehouse's cut-off
+    has passed (local time of the seller)."""
+    local = timezone.localtime(at, zoneinfo.ZoneInfo(seller_timezone or "UTC"))
+    if warehouse.cutoff_time and local.time() > warehouse.cutoff_time:
+        return local.date() + timedelta(days=1)
+    return local.date()
+
+
+def _checkout_choice(order: Order, carriers: dict[str, CarrierAccount]) -> dict:
+    """The carrier, service and speed the customer chose at checkout, if the storefront
+    passed them in ``metadata.shipping`` (see the rate quote endpoint)."""
+    choice = (order.metadata or {}).get("shipping") or {}
+    if not isinstance(choice, dict):
+        return {}
+    result = {}
+    carrier = carriers.get(str(choice.get("carrier", "")))
+    if carrier is not None:
+        result["carrier"] = carrier
+        result["service_code"] = str(choice.get("service", ""))[:64]
+    days = choice.get("max_transit_days")
+    if isinstance(days, int) and 0 < days < 100:
+        result["max_transit_days"] = days
+    return result
+
+
+def shipments_sync(*, seller_id: int, order_id: int, actor: Actor) -> list[Shipment]:
+    """Make the order's untouched (pending) shipments match its allocations: one per
+    warehouse holding units that no picked shipment already carries. Safe to run any
+    number of times; a pending shipment left with nothing is cancelled. A cancelled or
+    held order's pending shipments are cancelled. Returns the open shipments."""
+    with transaction.atomic():
+        order = order_lock(seller_id=seller_id, order_id=order_id)
+        shipments = list(shipments_for_update().filter(order=order, status__in=OPEN_STATUSES))
+        if order.lifecycle == Lifecycle.CANCELLED:
+            # Its stock was released: nothing of it may leave. Bought labels are voided
+            # after commit (a network call).
+            _cancel(shipments, order=order, actor=actor)
+            return []
+        if order.lifecycle not in FULFILLABLE or order.delivery_method != DeliveryMethod.SHIP:
+            return shipments  # held (or collected in store): left as they are until released
+        wanted = _unclaimed(order, shipments)
+        pending = {s.warehouse_id: s for s in shipments if s.status in REBUILDABLE}
+        kept = [s for s in shipments if s.status not in REBUILDABLE]
+        carriers = {c.code: c for c in CarrierAccount.objects.filter(seller_id=seller_id, is_active=True)}
+        choice = _checkout_choice(order, carriers)
+        for warehouse_id, allocations in sorted(wanted.items()):
+            shipment = pending.pop(warehouse_id, None)
+            if shipment is None:
+                shipment = _create(order, allocations[0].stock.warehouse, choice=choice, actor=actor)
+            _set_lines(shipment, allocations)
+            kept.append(shipment)
+        _cancel(list(pending.values()), order=order, actor=actor)
+    return kept
+
+
+@dataclass(frozen=True)
+class _Claim:
+    allocation: Allocation
+    quantity: int
+
+    @property
+    def stock(self):
+        return self.allocation.stock
+
+
+def _unclaimed(order: Order, shipments: list[Shipment]) -> dict[int, list[_Claim]]:
+    """Allocated units not on a picked or packed shipment, per warehouse."""
+    claimed: dict[tuple[int, int], int] = defaultdict(int)
+    touched = [s.pk for s in shipments if s.status not in REBUILDABLE]
+    for line_id, stock_id, quantity in ShipmentLine.objects.filter(shipment_id__in=touched).values_list(
+        "order_line_id", "stock_id", "quantity"
+    ):
+        claimed[(line_id, stock_id)] += quantity
+    allocations = (
+        Allocation.objects.filter(line__order=order)
+        .select_related("stock__product", "stock__warehouse", "line")
+        .order_by("line__position", "pk")
+    )
+    wanted: dict[int, list[_Claim]] = defaultdict(list)
+    for allocation in allocations:
+        left = allocation.quantity - claimed[(allocation.line_id, allocation.stock_id)]
+        if left > 0:
+            wanted[allocation.stock.warehouse_id].append(_Claim(allocation, left))
+    return wanted
+
+
+def _create(order: Order, warehouse: Warehouse, *, choice: dict, actor: Actor) -> Shipment:
+    shipment = Shipment.objects.create(
+        seller_id=order.seller_id,
+        order=order,
+        number=sequence_next(seller_id=order.seller_id, name=SHIPMENT_SEQUENCE),
+        warehouse=warehouse,
+        ship_by=ship_by_for(
+            warehouse=warehouse,
+            seller_timezone=order.seller.timezone,
+            at=order.confirmed_at or timezone.now(),
+        ),
+        carrier=choice.get("carrier"),
+        service_code=choice.get("service_code", ""),
+        max_transit_days=choice.get("max_transit_days"),
+    )
+    order_shipment_event(order=order, type=EventType.SHIPMENT_CREATED, shipment=shipment_ref(shipment), actor=actor)
+    return shipment
+
+
+def _set_lines(shipment: Shipment, claims: list[_Claim]) -> None:
+    current = {(line.order_line_id, line.stock_id): line.quantity for line in shipment.lines.all()}
+    target = {(c.allocation.line_id, c.allocation.stock_id): c.quantity for c in claims}
+    if current == target:
+        return
+    shipment.lines.all().delete()
+    ShipmentLine.objects.bulk_create(
+        ShipmentLine(
+            shipment=shipment,
+            order_line_id=claim.allocation.line_id,
+            stock=claim.stock,
+            product=claim.stock.product,
+            sku=claim.stock.product.sku,
+            name=claim.stock.product.name,
+            barcode=claim.stock.product.barcode,
+            bin_location=claim.stock.bin_location,
+            quantity=claim.quantity,
+        )
+        for claim in claims
+    )
+
+
+def _cancel(shipments: list[Shipment], *, order: Order, actor: Actor) -> None:
+    for shipment in shipments:
+        before = shipment.status
+        shipment.status = ShipmentStatus.CANCELLED
+        shipment.save(update_fields=["status", "updated_at"])
+        order_shipment_event(
+            order=order,
+            type=EventType.SHIPMENT_STATUS_CHANGED,
+            shipment=shipment_ref(shipment),
+            actor=actor,
+            data={"before": before, "after": ShipmentStatus.CANCELLED},
+        )
+        if shipment.tracking_number:
+            transaction.on_commit(partial(label_void_task.delay, shipment_id=shipment.pk), robust=True)
+
+
+def shipment_pick_start(*, seller_id: int, shipment_id: int, actor: Actor, wave_id: int | None = None) -> Shipment:
+    """A picker takes the shipment: pending → picking, and its order moves to
+    in_fulfillment (re-routing leaves its allocations alone from now on)."""
+    with transaction.atomic():
+        order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
+        return start_picking(order, shipment, actor=actor, wave_id=wave_id)
+
+
+def start_picking(order: Order, shipment: Shipment, *, actor: Actor, wave_id: int | None = None) -> Shipment:
+    """Inside the caller's transaction, with the order and the shipment locked."""
+    ensure_shipment_transition(shipment, ShipmentStatus.PICKING)
+    if not shipment.lines.exists():
+        raise InvalidShipping(f"Shipment {shipment.number} has nothing to pick.")
+    shipment.status = ShipmentStatus.PICKING
+    shipment.picking_started_at = timezone.now()
+    shipment.wave_id = wave_id or shipment.wave_id
+    shipment.save(update_fields=["status", "picking_started_at", "wave", "updated_at"])
+    order_fulfillment_start(order=order, shipment=shipment_ref(shipment), actor=actor)
+    return shipment
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    line: ShipmentLine
+    complete: bool  # every line of the shipment is fully scanned
+
+
+def shipment_scan(*, seller_id: int, shipment_id: int, code: str, quantity: int = 1) -> ScanResult:
+    """A packer scans (or types) a barcode or SKU. An item that is not on the shipment,
+    or one more than it needs, is refused and nothing is counted."""
+    code = code.strip()
+    if not code:
+        raise ScanRefused("Scan a barcode or type a SKU.", details={"code": ["This field is required."]})
+    if quantity < 1:
+        raise ScanRefused("The quantity must be at least 1.", details={"quantity": [str(quantity)]})
+    with transaction.atomic():
+        shipment = shipment_lock(seller_id=seller_id, shipment_id=shipment_id)
+        if shipment.status != ShipmentStatus.PICKING:
+            raise ScanRefused(
+                f"Shipment {shipment.number} is {shipment.status}; only a shipment being picked is packed.",
+                details={"status": shipment.status},
+            )
+        lines = list(shipment.lines.select_for_update().order_by("pk"))
+        matching = [line for line in lines if code.upper() in (line.barcode.upper(), line.sku.upper())]
+        if not matching:
+            raise ScanRefused(
+                f"{code} is not in shipment {shipment.number}.", details={"code": [code], "expected": _left(lines)}
+            )
+        line = next((line for line in matching if line.quantity - line.quantity_packed >= quantity), None)
+        if line is None:
+            wanted = sum(line.quantity for line in matching)
+            raise ScanRefused(
+                f"Too many: shipment {shipment.number} needs {wanted} of {matching[0].sku} in all.",
+                details={"code": [code], "expected": _left(lines)},
+            )
+        ShipmentLine.objects.filter(pk=line.pk).update(quantity_packed=F("quantity_packed") + quantity)
+        line.quantity_packed += quantity
+        complete = all(each.quantity_packed == each.quantity for each in lines)
+    return ScanResult(line=line, complete=complete)
+
+
+def _left(lines: list[ShipmentLine]) -> dict[str, int]:
+    left: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if line.quantity > line.quantity_packed:
+            left[line.sku] += line.quantity - line.quantity_packed
+    return dict(left)
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelInput:
+    weight_grams: int
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+
+
+def estimated_parcel(shipment: Shipment) -> ParcelInput:
+    """One box holding everything: the products' weights, the largest product's size."""
+    lines = list(shipment.lines.select_related("product"))
+    weight = sum(line.product.weight_grams * line.quantity for line in lines)
+    biggest = max(lines, key=lambda line: line.product.length_mm * line.product.width_mm * line.product.height_mm)
+    return ParcelInput(
+        weight_grams=max(weight, 1),
+        length_mm=biggest.product.length_mm,
+        width_mm=biggest.product.width_mm,
+        height_mm=biggest.product.height_mm,
+    )
+
+
+def shipment_pack(
+    *, seller_id: int, shipment_id: int, actor: Actor, parcels: list[ParcelInput] | None = None
+) -> Shipment:
+    """Close the box: refused unless every unit was scanned in. The parcels (weight,
+    size) are recorded; without any, one box is estimated from the products."""
+    with transaction.atomic():
+        order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
+        ensure_shipment_transition(shipment, ShipmentStatus.PACKED)
+        lines = list(shipment.lines.all())
+        if missing := _left(lines):
+            raise PackingIncomplete(
+                f"Shipment {shipment.number} is missing scans: "
+                + ", ".join(f"{qty} × {sku}" for sku, qty in sorted(missing.items())),
+                details={"missing": missing},
+            )
+        parcels = parcels or [estimated_parcel(shipment)]
+        if any(parcel.weight_grams <= 0 for parcel in parcels):
+            raise InvalidShipping(details={"parcels": ["Every parcel needs a weight above 0 g."]})
+        shipment.parcels.all().delete()
+        Parcel.objects.bulk_create(
+            Parcel(
+                shipment=shipment,
+                weight_grams=p.weight_grams,
+                length_mm=p.length_mm,
+                width_mm=p.width_mm,
+                height_mm=p.height_mm,
+            )
+            for p in parcels
+        )
+        shipment.status = ShipmentStatus.PACKED
+        shipment.packed_at = timezone.now()
+        shipment.save(update_fields=["status", "packed_at", "updated_at"])
+        order_shipment_event(
+            order=order,
+            type=EventType.SHIPMENT_STATUS_CHANGED,
+            shipment=shipment_ref(shipment),
+            actor=actor,
+            data={"before": ShipmentStatus.PICKING, "after": ShipmentStatus.PACKED, "parcels": len(parcels)},
+        )
+    return shipment
+
+
+def shipment_ship(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment:
+    """The carrier has the parcel. Stock leaves the ledger (on hand and allocated drop
+    together), the shipped allocations go away, the order's lines are marked shipped,
+    and ``shipment.shipped`` is announced (payment capture, the invoice, the customer's
+    email and webhooks react to it)."""
+    with transaction.atomic():
+        order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
+        ensure_shipment_transition(shipment, ShipmentStatus.SHIPPED)
+        if not shipment.tracking_number:
+            raise InvalidShipping(
+                f"Shipment {shipment.number} has no label: buy one or type the tracking number first.",
+                details={"tracking_number": ["A shipment needs a tracking number to ship."]},
+            )
+        lines = list(shipment.lines.select_related("stock", "order_line__product").order_by("pk"))
+        stock_ship(
+            lines=[StockLine(line.stock.product_id, line.stock.warehouse_id, line.quantity) for line in lines],
+            actor=actor,
+            reference=f"shipment:{shipment.number}",
+        )
+        _release_allocations(lines)
+        shipped = _shipped_units(lines)
+        shipment.status = ShipmentStatus.SHIPPED
+        shipment.shipped_at = timezone.now()
+        shipment.save(update_fields=["status", "shipped_at", "updated_at"])
+        ref = shipment_ref(shipment)
+        order_lines_ship(order=order, lines=shipped, shipment=ref, actor=actor)
+        outbox_record(
+            topic="shipment.shipped",
+            seller_id=seller_id,
+            aggregate_type="shipment",
+            aggregate_id=shipment.pk,
+            payload={
+                "order_id": order.pk,
+                "shipment_id": shipment.pk,
+                "lines": [{"line_id": s.line_id, "quantity": s.quantity} for s in shipped],
+                "shipment": ref,
+            },
+        )
+    return shipment
+
+
+def _release_allocations(lines: list[ShipmentLine]) -> None:
+    """Allocations mean "reserved, not yet shipped": take the shipped units off them
+    (the order's lock covers its allocations)."""
+    allocations = {
+        (a.line_id, a.stock_id): a
+        for a in Allocation.objects.filter(
+            line_id__in={line.order_line_id for line in lines}, stock_id__in={line.stock_id for line in lines}
+        )
+    }
+    emptied = []
+    for line in lines:
+        allocation = allocations.get((line.order_line_id, line.stock_id))
+        if allocation is None or allocation.quantity < line.quantity:
+            raise InvalidShipping(
+                f"{line.sku} is no longer reserved for this shipment; sync the order's shipments.",
+                details={"sku": line.sku},
+            )
+        allocation.quantity -= line.quantity
+        if allocation.quantity == 0:
+            emptied.append(allocation.pk)
+        else:
+            Allocation.objects.filter(pk=allocation.pk).update(quantity=F("quantity") - line.quantity)
+    Allocation.objects.filter(pk__in=emptied).delete()
+
+
+def _shipped_units(lines: list[ShipmentLine]) -> list[ShippedLine]:
+    """Per order line, the units this shipment completes (whole kits for a kit line)."""
+    order_lines = {line.order_line_id: line.order_line for line in lines}
+    kits = kit_units(list(order_lines.values()))
+    picked: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for line in lines:
+        picked[line.order_line_id][line.product_id] += line.quantity
+    units = [
+        ShippedLine(line_id=line_id, quantity=line_units(line_id=line_id, picked=picked[line_id], kits=kits))
+        for line_id in sorted(picked)
+    ]
+    return [unit for unit in units if unit.quantity > 0]
