@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep_task", "schedule": 30.0},
     "idempotency-purge": {"task": "orders.tasks.idempotency_records_purge_task", "schedule": 3600.0},
+    "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll_task", "schedule": 300.0},
 }
 
 # --- Waybill ------------------------------------------------------------------------
@@ -201,6 +202,14 @@ WAYBILL_API_RATE_PER_MINUTE = env.int("WAYBILL_API_RATE_PER_MINUTE", default=600
 WAYBILL_WEBHOOK_RETRY_BASE_SECONDS = env.float("WAYBILL_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 WAYBILL_WEBHOOK_MAX_RETRIES = env.int("WAYBILL_WEBHOOK_MAX_RETRIES", default=8)
 WAYBILL_WEBHOOK_TIMEOUT_SECONDS = env.float("WAYBILL_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Shipping: carriers. EasyPost defaults to the local sandbox (python manage.py
+# easypost_sandbox); production sets the real base https://api.easypost.com/v2 and a key.
+WAYBILL_EASYPOST_API_BASE = env.str("WAYBILL_EASYPOST_API_BASE", default="http://127.0.0.1:8787/v2")
+WAYBILL_EASYPOST_API_KEY = env.str("WAYBILL_EASYPOST_API_KEY", default="EZTK-sandbox-key")
+WAYBILL_EASYPOST_WEBHOOK_SECRET = env.str("WAYBILL_EASYPOST_WEBHOOK_SECRET", default="sandbox-webhook-secret")
+WAYBILL_CARRIER_TIMEOUT_SECONDS = env.int("WAYBILL_CARRIER_TIMEOUT_SECONDS", default=20)
+# A parcel on its way with a carrier that does not push is polled at most this often.
+WAYBILL_TRACKING_POLL_SECONDS = env.int("WAYBILL_TRACKING_POLL_SECONDS", default=3600)
 
 LOGGING = {
     "version": 1,

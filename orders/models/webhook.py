@@ -11,6 +11,9 @@ WEBHOOK_TOPICS = (
     "order.cancelled",
     "order.on_hold",
     "order.released",
+    "shipment.shipped",
+    "shipment.delivered",
+    "shipment.exception",
 )
 
 
