@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "djmoney",
+    "djmoney.contrib.exchange",
     "django_celery_beat",
     "core",
     "sellers",
@@ -115,6 +116,9 @@ WAYBILL_CURRENCIES = env.list(
 )
 CURRENCIES = WAYBILL_CURRENCIES
 DEFAULT_CURRENCY = "USD"
+# The tax engine orders are taxed with at placement (a dotted path to a class with a
+# ``quote`` method, see orders/finance/tax/base.py); the default reads the sellers' rates.
+WAYBILL_TAX_ENGINE = env.str("WAYBILL_TAX_ENGINE", default="orders.finance.tax.table.TableTaxEngine")
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

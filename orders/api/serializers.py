@@ -71,7 +71,14 @@ class OrderCreateInputSerializer(serializers.Serializer):
     billing_address = AddressSerializer(required=False, allow_null=True, default=None)
     lines = LineInputSerializer(many=True, allow_empty=False)
     shipping_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
-    tax_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
+    tax_total = serializers.DecimalField(
+        **AMOUNT,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the seller has tax rates Waybill computes the tax per line; a tax_total sent then must "
+        "equal it (else a 400 on tax_total). Without rates, the figure sent is kept. Omitted: not stated.",
+    )
     discount_total = serializers.DecimalField(**AMOUNT, required=False, default=Decimal(0))
     paid_externally = serializers.BooleanField(
         required=False, default=False, help_text="Paid outside Waybill, e.g. at a point-of-sale till."

@@ -12,6 +12,7 @@ from core.countries import is_country_code
 from core.money import is_on_minor_unit_grid
 from inventory.models import Product
 from orders.exceptions import InvalidOrder
+from orders.finance.tax.base import TAX_METADATA_KEY
 from orders.models import Channel
 from orders.services.inputs import AddressInput, LineInput, OrderInput
 
@@ -159,6 +160,29 @@ def order_total_validate(*, limits: PolicyLimits | None, total: Money) -> None:
         )
 
 
+def tax_total_validate(
+    *, claimed: Decimal | None, tax_total: Money, total: Money, computed: bool, prices_include_tax: bool
+) -> None:
+    """The tax an order input states, against the tax Waybill settled on. When Waybill
+    computed it from the seller's rates, a stated figure must equal it to the minor
+    unit (the customer was shown one of them); None means none was stated. A figure
+    kept from the channel cannot, with tax-inclusive prices, exceed the total it is
+    part of. Raises InvalidOrder on ``tax_total``."""
+    if computed and claimed is not None and claimed != tax_total.amount:
+        raise InvalidOrder(
+            details={
+                "tax_total": [
+                    f"The seller's tax rates give {tax_total.amount} {tax_total.currency} of tax for this order, "
+                    f"not {claimed}. Send the computed figure or leave tax_total out."
+                ]
+            }
+        )
+    if not computed and prices_include_tax and tax_total > total:
+        raise InvalidOrder(
+            details={"tax_total": ["Prices include tax: the tax cannot be larger than the order total."]}
+        )
+
+
 def order_input_validate(
     *, data: OrderInput, products_by_sku: Mapping[str, Product], limits: PolicyLimits | None = None
 ) -> None:
@@ -201,6 +225,8 @@ def order_input_validate(
     for name in ("shipping_total", "tax_total", "discount_total"):
         if amount_errors := _amount_errors(getattr(data, name), currency):
             errors[name] = amount_errors
+    if isinstance(data.metadata, Mapping) and TAX_METADATA_KEY in data.metadata:
+        errors[f"metadata.{TAX_METADATA_KEY}"] = ["Reserved: Waybill writes the order's tax breakdown here."]
 
     # Policy refusals come after the structural ones: a field already wrong keeps its
     # first, more basic message.
