@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep_task", "schedule": 30.0},
     "idempotency-purge": {"task": "orders.tasks.idempotency_records_purge_task", "schedule": 3600.0},
     "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll_task", "schedule": 300.0},
+    "payments-sweep": {"task": "orders.payments.tasks.payments_sweep_task", "schedule": 60.0},
 }
 
 # --- Waybill ------------------------------------------------------------------------
@@ -214,6 +215,17 @@ WAYBILL_EASYPOST_WEBHOOK_SECRET = env.str("WAYBILL_EASYPOST_WEBHOOK_SECRET", def
 WAYBILL_CARRIER_TIMEOUT_SECONDS = env.int("WAYBILL_CARRIER_TIMEOUT_SECONDS", default=20)
 # A parcel on its way with a carrier that does not push is polled at most this often.
 WAYBILL_TRACKING_POLL_SECONDS = env.int("WAYBILL_TRACKING_POLL_SECONDS", default=3600)
+
+# --- Stripe -------------------------------------------------------------------------
+# One Stripe account; the defaults point at the local Stripe server (`make run` starts it,
+# `manage.py stripe_sandbox` runs it alone). Production sets STRIPE_API_BASE to
+# https://api.stripe.com with the live key and the webhook endpoint's secret.
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="sk_test_waybill_local")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="http://127.0.0.1:12111")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_waybill_local")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 
 LOGGING = {
     "version": 1,

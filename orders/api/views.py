@@ -22,6 +22,7 @@ from orders.api.serializers import (
     address_input,
 )
 from orders.models import Channel, Order
+from orders.payments.services import payment_checks
 from orders.selectors import order_events_list, order_get, order_list
 from orders.services import order_cancel, order_place
 from orders.services.changes import order_line_cancel, order_shipping_address_update
@@ -101,18 +102,24 @@ class OrderListCreateApi(GenericAPIView):
         operation_id="orders_create",
         request=OrderCreateInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: OrderOutputSerializer, 400: ERROR, 409: ERROR, 422: ERROR},
+        responses={201: OrderOutputSerializer, 400: ERROR, 409: ERROR, 422: ERROR, 503: ERROR},
         summary="Place an order",
         description="Validates, reserves stock and numbers the order in one transaction; "
-        "nothing is written if any check fails. 409 `insufficient_stock` lists the short SKUs.",
+        "nothing is written if any check fails. 409 `insufficient_stock` lists the short SKUs. "
+        "With a `payment_intent`, Stripe is asked first: 422 `payment_intent_mismatch` when it does not pay for "
+        "this order (details per field), 409 `payment_intent_in_use`, 503 when Stripe cannot be reached.",
     )
     def post(self, request):
         serializer = OrderCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         seller, actor = request.auth.seller, Actor.api_key(request.auth)
+        data = serializer.to_order_input()
+        # A payment_intent is verified with Stripe before any lock and recorded as a
+        # Payment in the order's transaction.
+        before_write, then = payment_checks(payment_intent=data.payment_intent, actor=actor)
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            order = order_place(seller=seller, data=serializer.to_order_input(), actor=actor)
+            order = order_place(seller=seller, data=data, actor=actor, before_write=before_write, then=then)
             return self._created(_render(order), replayed=False)
         if len(key) > 255:
             raise ValidationFailed(details={"Idempotency-Key": ["At most 255 characters."]})
@@ -120,9 +127,11 @@ class OrderListCreateApi(GenericAPIView):
             seller=seller,
             key=key,
             fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
-            data=serializer.to_order_input(),
+            data=data,
             actor=actor,
             render=_render,
+            before_write=before_write,
+            then=then,
         )
         return self._created(result.body, replayed=result.replayed)
 

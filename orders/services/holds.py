@@ -5,12 +5,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.actor import Actor
-from orders.events import order_announce, order_event
+from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import EventType, HoldResolution, Order, OrderEvent, OrderHold
 from orders.services.lifecycle import ensure_transition, order_cancel
-from orders.status import Lifecycle
+from orders.status import LIFECYCLE_TRANSITIONS, Lifecycle
 
 
 def _lock_held_order(*, seller_id: int, order_id: int, requested: Lifecycle) -> Order:
@@ -79,3 +79,32 @@ def order_hold_cancel(*, seller_id: int, order_id: int, actor: Actor, comment: s
         ).save()
         reason = comment or "Cancelled on review"
         return order_cancel(seller_id=seller_id, order_id=order_id, actor=actor, reason=reason)
+
+
+def order_hold_place(
+    *, seller_id: int, order_id: int, kind: str, reason: str, actor: Actor, details: dict | None = None
+) -> bool:
+    """Hold an order for a person to review (a disputed or failed payment): an open
+    hold with the reason and, if the order is not on hold yet, the move to on hold.
+    An order past holding (completed, cancelled) keeps its state; returns whether the
+    order is held now. Runs in the caller's transaction when there is one."""
+    with transaction.atomic():
+        order = order_lock(seller_id=seller_id, order_id=order_id)
+        before = order.lifecycle
+        if before != Lifecycle.ON_HOLD and Lifecycle.ON_HOLD not in LIFECYCLE_TRANSITIONS[before]:
+            return False
+        OrderHold.objects.create(
+            seller_id=order.seller_id, order=order, kind=kind, reason=reason[:255], details=details or {}
+        )
+        events = [
+            order_event(order, EventType.HOLD_PLACED, actor=actor, data={"reasons": [{"kind": kind, "reason": reason}]})
+        ]
+        if before != Lifecycle.ON_HOLD:
+            order.lifecycle = Lifecycle.ON_HOLD
+            order.save(update_fields=["lifecycle", "updated_at"])
+            events.append(
+                status_changed_event(order, before=before, after=Lifecycle.ON_HOLD, actor=actor, reason=reason)
+            )
+        OrderEvent.objects.bulk_create(events)
+        order_announce(order, "order.on_hold", reasons=[{"kind": kind, "reason": reason}])
+    return True

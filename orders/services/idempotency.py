@@ -9,7 +9,7 @@ not stored: retrying a refused order runs it again (stock may have arrived meanw
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,12 +64,18 @@ def order_place_idempotent(
     data: OrderInput,
     actor: Actor,
     render: Callable[[Order], dict],
+    before_write: Sequence[Callable] = (),
+    then: Callable[[Order], None] | None = None,
 ) -> IdempotentResponse:
+    """``before_write`` and ``then`` are handed to ``order_place``; ``then`` runs before
+    the response is rendered and recorded."""
     if (record := _existing(seller, key)) is not None:
         return _replay(record, fingerprint)
     rendered: dict = {}
 
     def remember(order: Order) -> None:
+        if then is not None:
+            then(order)
         rendered["body"] = render(order)
         IdempotencyRecord.objects.create(
             seller=seller,
@@ -81,7 +87,7 @@ def order_place_idempotent(
         )
 
     try:
-        order_place(seller=seller, data=data, actor=actor, then=remember)
+        order_place(seller=seller, data=data, actor=actor, then=remember, before_write=before_write)
     except (IntegrityError, ApplicationError):
         # A concurrent twin may have won while this attempt waited on its locks: its
         # response is the answer. Otherwise the error is this request's own.

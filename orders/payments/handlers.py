@@ -1,0 +1,52 @@
+"""Outbox handlers: other apps' events that move a payment. They run inside the
+outbox's transaction, so they only mark the work and enqueue a task after commit; the
+task talks to Stripe with no lock held. The marks let the sweep finish work whose task
+was lost."""
+
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import ApplicationError
+from core.models import OutboxEvent
+from orders.payments.models import Payment, PaymentState, RefundState
+from orders.payments.services.common import SYSTEM
+from orders.payments.services.refunds import REFUNDABLE_STATES, RefundInput, refund_request
+from orders.payments.tasks import payment_capture_task, payment_void_task, refund_submit_task
+
+CANCELLED_REFUND_REASON = "Order cancelled"
+
+
+def payment_void_on_cancel(event: OutboxEvent) -> None:
+    """``order.cancelled``: release an uncaptured authorization; refund a payment that
+    was already captured by hand."""
+    order_id = event.payload["order_id"]
+    now = timezone.now()
+    for payment in Payment.objects.filter(order_id=order_id, status=PaymentState.AUTHORIZED).order_by("pk"):
+        Payment.objects.filter(pk=payment.pk, void_requested_at=None).update(void_requested_at=now)
+        transaction.on_commit(partial(payment_void_task.delay, payment_id=payment.pk), robust=True)
+    for payment in Payment.objects.filter(order_id=order_id, status__in=REFUNDABLE_STATES).order_by("pk"):
+        try:
+            refund, _ = refund_request(
+                seller_id=payment.seller_id,
+                order_id=order_id,
+                data=RefundInput(amount=None, reason=CANCELLED_REFUND_REASON, idempotency_key=f"cancel:{payment.pk}"),
+                actor=SYSTEM,
+            )
+        except ApplicationError:  # nothing left to refund
+            continue
+        if refund.status == RefundState.PENDING:
+            transaction.on_commit(partial(refund_submit_task.delay, refund_id=refund.pk), robust=True)
+
+
+def payment_capture_on_shipment(event: OutboxEvent) -> None:
+    """``shipment.shipped``: the first shipment captures the order's total as it stands
+    then (later shipments find the payment captured)."""
+    order_id = event.payload["order_id"]
+    now = timezone.now()
+    for payment in Payment.objects.filter(
+        order_id=order_id, status=PaymentState.AUTHORIZED, capture_requested_at=None
+    ).order_by("pk"):
+        Payment.objects.filter(pk=payment.pk, capture_requested_at=None).update(capture_requested_at=now)
+        transaction.on_commit(partial(payment_capture_task.delay, payment_id=payment.pk), robust=True)
