@@ -4,6 +4,7 @@ rate returns the label and a tracker; a refund voids the label. The SDK's errors
 translated into CarrierError here and go no further."""
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from djmoney.money import Money
 from easypost.errors import EasyPostError
+from easypost.util import validate_webhook
 
 from shipping.carriers.base import (
     Address,
@@ -24,7 +26,7 @@ from shipping.carriers.base import (
     grams_to_ounces,
     mm_to_inches,
 )
-from shipping.exceptions import CarrierError, NoRateAvailable
+from shipping.exceptions import CarrierError, NoRateAvailable, PushRejected
 from shipping.models import CarrierAccount
 from shipping.status import TrackingStatus
 
@@ -135,7 +137,7 @@ class EasyPostCarrier:
         logger.warning("EasyPost %s failed: %s", action, exc)
         status = getattr(exc, "http_status", None)
         return CarrierError(
-            f"EasyPost could not {action}: {getattr(exc, 'message', '') or 'no answer'}.",
+            f"EasyPost could not {action}: {str(getattr(exc, 'message', '') or 'no answer').rstrip('.')}.",
             details={"carrier": self.account.code, "status": status},
         )
 
@@ -214,3 +216,31 @@ class EasyPostCarrier:
         except EasyPostError as exc:
             raise self._error("track the parcel", exc) from exc
         return tracker_updates(tracker.to_dict() if hasattr(tracker, "to_dict") else dict(tracker))
+
+
+@dataclass(frozen=True)
+class EasyPostPush:
+    event_id: str
+    tracker_id: str
+    tracking_code: str
+    updates: list[TrackingUpdate]
+
+
+def easypost_push_parse(*, body: bytes, headers: dict[str, str]) -> EasyPostPush:
+    """Verify an EasyPost webhook (HMAC of the raw body with the webhook secret, checked
+    by the SDK) and read the Tracker out of a ``tracker.*`` Event."""
+    try:
+        event = validate_webhook(body, headers, settings.WAYBILL_EASYPOST_WEBHOOK_SECRET)
+    except (EasyPostError, ValueError) as exc:
+        raise PushRejected("The EasyPost signature does not match.") from exc
+    if not isinstance(event, dict) or event.get("object") != "Event":
+        raise PushRejected("Not an EasyPost Event.")
+    tracker = event.get("result")
+    if not str(event.get("description", "")).startswith("tracker.") or not isinstance(tracker, dict):
+        raise PushRejected("Only tracker events are taken.", details={"description": event.get("description")})
+    return EasyPostPush(
+        event_id=str(event.get("id") or ""),
+        tracker_id=str(tracker.get("id") or ""),
+        tracking_code=str(tracker.get("tracking_code") or ""),
+        updates=tracker_updates(tracker),
+    )

@@ -16,7 +16,7 @@ from orders.services.fulfillment import order_shipment_delivered, order_shipment
 from shipping.carriers import POLLED_KINDS, carrier_backend
 from shipping.carriers.base import LabelRef, TrackingUpdate
 from shipping.exceptions import CarrierError, UnknownTracking
-from shipping.models import CarrierPush, Shipment, TrackingEvent
+from shipping.models import CarrierPush, Shipment, TrackingEvent, TrackingSource
 from shipping.services.common import lock_order_and_shipment, shipment_ref
 from shipping.status import (
     IN_CARRIER_STATUSES,
@@ -47,7 +47,10 @@ def tracking_apply(
         if shipment.status not in TRACKABLE:
             return []
         seen = set(shipment.tracking_events.values_list("occurred_at", "status", "message"))
+        reported = shipment.tracking_events.filter(source__in=(TrackingSource.POLL, TrackingSource.PUSH))
+        newest_before = reported.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
         fresh = []
+        # Stable sort: updates of the same second keep the carrier's order.
         for update in sorted(updates, key=lambda u: u.occurred_at):
             key = (update.occurred_at, update.status, update.message[:255])
             if key in seen:
@@ -76,8 +79,9 @@ def tracking_apply(
                 occurred_at=event.occurred_at,
                 actor=actor,
             )
-        latest = shipment.tracking_events.order_by("-occurred_at", "-id").first()
-        _move(order, shipment, latest, actor=actor)
+        latest = fresh[-1]
+        if newest_before is None or latest.occurred_at >= newest_before:
+            _move(order, shipment, latest, actor=actor)  # an older update arriving late moves nothing
     return fresh
 
 

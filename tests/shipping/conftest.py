@@ -5,6 +5,7 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from shipping.models import CarrierAccount, CarrierKind, ShippingZone, TableRate
+from shipping.sandbox.easypost import EasyPostSandbox
 from shipping.services.shipments import shipment_pack, shipment_pick_start, shipment_scan, shipments_sync
 from tests.factories import ProductFactory, WarehouseFactory, place, stocked
 
@@ -70,3 +71,20 @@ def packed(shipment):
             seller_id=shipment.seller_id, shipment_id=shipment.pk, code=line.barcode or line.sku, quantity=line.quantity
         )
     return shipment_pack(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+
+@pytest.fixture
+def easypost(settings):
+    """The local EasyPost on an ephemeral port, and the settings pointing the SDK at it."""
+    sandbox = EasyPostSandbox(api_key="EZTK-test-key", webhook_secret="whsec-test").start()
+    settings.WAYBILL_EASYPOST_API_BASE = sandbox.api_base
+    settings.WAYBILL_EASYPOST_API_KEY = "EZTK-test-key"
+    settings.WAYBILL_EASYPOST_WEBHOOK_SECRET = "whsec-test"
+    settings.WAYBILL_CARRIER_TIMEOUT_SECONDS = 5
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def easypost_carrier(seller):
+    return CarrierAccount.objects.create(seller=seller, code="easypost", name="EasyPost", kind=CarrierKind.EASYPOST)

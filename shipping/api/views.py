@@ -1,0 +1,143 @@
+"""Shipping over the API: shipments and their tracking per order, live rate quotes for
+checkout, shipment documents, and the endpoint carriers push tracking to."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sellers.models import ApiScope
+from shipping.api.serializers import (
+    RateQuoteInputSerializer,
+    RateQuoteOutputSerializer,
+    ShipmentOutputSerializer,
+    TrackingPushOutputSerializer,
+)
+from shipping.carriers.easypost import easypost_push_parse
+from shipping.documents import packing_slip_pdf
+from shipping.exceptions import ShipmentNotFound, UnknownTracking
+from shipping.models import CarrierKind
+from shipping.selectors import shipment_get, shipment_list_for_order
+from shipping.services.documents import packing_slips
+from shipping.services.quotes import basket_quote
+from shipping.services.tracking import tracking_push
+
+ERROR = OpenApiResponse(description="See the Error schema.")
+PDF = OpenApiResponse(response=OpenApiTypes.BINARY, description="A PDF document.")
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class OrderShipmentListApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(
+        operation_id="orders_shipments_list",
+        responses={200: ShipmentOutputSerializer(many=True), 404: ERROR},
+        summary="The order's shipments with their lines, parcels and tracking, oldest first",
+    )
+    def get(self, request, order_id: int):
+        shipments = shipment_list_for_order(seller_id=request.auth.seller_id, order_id=order_id)
+        return Response(ShipmentOutputSerializer(shipments, many=True).data)
+
+
+class ShipmentDetailApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(
+        operation_id="shipments_retrieve",
+        responses={200: ShipmentOutputSerializer, 404: ERROR},
+        summary="One shipment with its tracking timeline",
+    )
+    def get(self, request, shipment_id: int):
+        return Response(
+            ShipmentOutputSerializer(shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)).data
+        )
+
+
+class ShipmentLabelApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(
+        operation_id="shipments_label",
+        responses={(200, "application/pdf"): PDF, 404: ERROR},
+        summary="The shipment's label as PDF (404 until a label is bought)",
+    )
+    def get(self, request, shipment_id: int):
+        shipment = shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)
+        if not shipment.label_pdf:
+            raise ShipmentNotFound("This shipment has no label to print.")
+        return _pdf(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
+
+
+class ShipmentPackingSlipApi(APIView):
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+
+    @extend_schema(
+        operation_id="shipments_packing_slip",
+        responses={(200, "application/pdf"): PDF, 404: ERROR},
+        summary="The shipment's packing slip as PDF",
+    )
+    def get(self, request, shipment_id: int):
+        shipment = shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)
+        return _pdf(packing_slip_pdf(packing_slips([shipment])), f"packing-slip-{shipment.number}.pdf")
+
+
+class RateQuoteApi(APIView):
+    required_scopes = {"POST": (ApiScope.PRODUCTS_READ,)}
+
+    @extend_schema(
+        operation_id="shipping_rates_quote",
+        request=RateQuoteInputSerializer,
+        responses={200: RateQuoteOutputSerializer, 400: ERROR},
+        summary="Shipping options and prices for a basket and address",
+        description="Routes the basket as an order would (nothing is reserved) and asks every active carrier. "
+        "Pass the chosen option as `metadata.shipping = {carrier, service, max_transit_days}` when placing the "
+        "order: its shipments then use that carrier and keep to that speed.",
+    )
+    def post(self, request):
+        serializer = RateQuoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        quote = basket_quote(
+            seller=request.auth.seller,
+            lines=[(line["sku"], line["quantity"]) for line in data["lines"]],
+            address=data["address"],
+            currency=data.get("currency", ""),
+        )
+        return Response(RateQuoteOutputSerializer(quote).data)
+
+
+class CarrierTrackingPushApi(APIView):
+    """Carriers push tracking here; no API key, the carrier's signature instead."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="shipping_carrier_tracking_push",
+        request=OpenApiTypes.OBJECT,
+        responses={200: TrackingPushOutputSerializer, 400: ERROR, 404: ERROR},
+        auth=[],
+        summary="Tracking push from a carrier (EasyPost tracker events)",
+        description="Verified by the carrier's signature (EasyPost: `X-Hmac-Signature`). 404 `unknown_carrier` "
+        "for a carrier that does not push, 404 `unknown_tracking` for a parcel Waybill did not ship.",
+    )
+    def post(self, request, carrier: str):
+        if carrier != CarrierKind.EASYPOST:
+            raise UnknownTracking("No carrier pushes tracking here.", details={"carrier": carrier})
+        push = easypost_push_parse(body=request.body, headers=dict(request.headers))
+        events = tracking_push(
+            carrier_kind=CarrierKind.EASYPOST,
+            event_id=push.event_id,
+            tracker_id=push.tracker_id,
+            tracking_number=push.tracking_code,
+            updates=push.updates,
+        )
+        return Response({"received": True, "new_events": len(events)})
