@@ -14,6 +14,8 @@ WEBHOOK_TOPICS = (
     "shipment.shipped",
     "shipment.delivered",
     "shipment.exception",
+    "invoice.issued",
+    "credit_note.issued",
 )
 
 

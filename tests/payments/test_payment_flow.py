@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from core.actor import Actor
 from core.models import OutboxEvent
 from orders.models import EventType, Order, OrderEvent
 from orders.payments.models import Payment, PaymentState, Refund
+from orders.payments.services import payment_capture
 from tests.payments.conftest import authorize, place_paid, run_outbox, ship
 
 pytestmark = pytest.mark.django_db
@@ -155,9 +157,6 @@ def test_cancellation_voids_the_authorization(api, shop, sandbox, storefront, dj
 def test_cancelling_after_a_manual_capture_refunds_it(
     api, shop, sandbox, storefront, django_capture_on_commit_callbacks
 ):
-    from core.actor import Actor
-    from orders.payments.services import payment_capture
-
     intent_id = authorize(storefront, shop, amount=1000)
     order = place_paid(api, [("MUG", 1)], intent_id)
     payment = Payment.objects.get(order_id=order["id"])

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from djmoney.money import Money
 
 from core.money import from_minor_units
 from orders.events import order_event
@@ -191,7 +192,7 @@ def _charge_refunded(obj: dict, stored: StripeEvent) -> Outcome:
         _order, payment = payment_lock(payment_id=payment.pk)
         reported = from_minor_units(int(obj.get("amount_refunded") or 0), payment.currency)
         counted = Refund.objects.filter(payment=payment, status__in=(RefundState.PENDING, RefundState.SUCCEEDED))
-        known = from_minor_units(0, payment.currency) + (counted.aggregate(total=Sum("amount"))["total"] or 0)
+        known = Money(counted.aggregate(total=Sum("amount"))["total"] or 0, payment.currency)
         if reported.amount <= known.amount:
             return STALE, payment
         known_ids = set(
