@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from core.exceptions import ValidationFailed
-from inventory.models import Product, Stock, Warehouse
+from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
 from inventory.routing import get_strategy
 from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage, WarehouseOption
 from inventory.routing.cost import distance_km, format_cost, shipment_cost
@@ -74,29 +74,105 @@ def warehouse_option(warehouse: Warehouse) -> WarehouseOption:
 
 
 def routing_stocks(
-    *, seller_id: int, product_ids: Iterable[int], stocks: QuerySet[Stock] | None = None
+    *,
+    seller_id: int,
+    product_ids: Iterable[int],
+    stocks: QuerySet[Stock] | None = None,
+    warehouse_ids: Iterable[int] | None = None,
 ) -> QuerySet[Stock]:
     """The candidates for routing: stock rows of the wanted products in the seller's
-    active warehouses, warehouses loaded, in pk order. Only warehouses that hold a
-    wanted product can fill it. ``stocks`` narrows the base queryset (stock_allocate
-    passes the locking one)."""
+    active warehouses (or only in ``warehouse_ids``), warehouses loaded, in pk order.
+    Only warehouses that hold a wanted product can fill it. ``stocks`` narrows the base
+    queryset (stock_allocate passes the locking one)."""
     base = Stock.objects.order_by("pk") if stocks is None else stocks
-    return base.filter(seller_id=seller_id, product_id__in=set(product_ids), warehouse__is_active=True).select_related(
-        "warehouse"
-    )
+    rows = base.filter(seller_id=seller_id, product_id__in=set(product_ids), warehouse__is_active=True)
+    if warehouse_ids is not None:
+        rows = rows.filter(warehouse_id__in=set(warehouse_ids))
+    return rows.select_related("warehouse")
+
+
+def eligible_warehouses(rows: Sequence[Stock], destination: Destination, *, pickup: bool = False) -> set[int]:
+    """Warehouses among ``rows`` that may fill an order for the destination: those that
+    ship to its country, or, for a click-and-collect order, the pickup location itself."""
+    if pickup:
+        return {s.warehouse_id for s in rows}
+    return {s.warehouse_id for s in rows if s.warehouse.ships_to_country(destination.country)}
 
 
 def routing_plan(
-    rows: Sequence[Stock], *, demands: Sequence[Demand], destination: Destination, strategy: str | None
+    rows: Sequence[Stock],
+    *,
+    demands: Sequence[Demand],
+    destination: Destination,
+    strategy: str | None,
+    pickup: bool = False,
 ) -> RoutingPlan:
-    """The strategy's plan over ``rows`` (from ``routing_stocks``): what the warehouses
-    that ship to the destination can spare."""
-    warehouses = list({s.warehouse_id: warehouse_option(s.warehouse) for s in rows}.values())
-    eligible = {w.warehouse_id for w in warehouses if w.ships_to_country(destination.country)}
+    """The strategy's plan over ``rows`` (from ``routing_stocks``): what the eligible
+    warehouses can spare."""
+    eligible = eligible_warehouses(rows, destination, pickup=pickup)
+    warehouses = list(
+        {s.warehouse_id: warehouse_option(s.warehouse) for s in rows if s.warehouse_id in eligible}.values()
+    )
     available = {(s.product_id, s.warehouse_id): s.available for s in rows if s.warehouse_id in eligible}
     return get_strategy(strategy).plan(
         demands=demands, destination=destination, warehouses=warehouses, available=available
     )
+
+
+def routing_candidates(
+    rows: Sequence[Stock],
+    *,
+    demands: Sequence[Demand],
+    destination: Destination,
+    plan: RoutingPlan,
+    pickup: bool = False,
+) -> list[dict]:
+    """Why the plan chose what it chose: every warehouse that holds a wanted product,
+    with its distance, the cost of one shipment from it, how much of the demand it could
+    fill, whether it may ship to the destination, and whether it was chosen. Stored with
+    the allocation event and shown in the admin."""
+    eligible = eligible_warehouses(rows, destination, pickup=pickup)
+    wanted: dict[int, int] = defaultdict(int)
+    for demand in demands:
+        wanted[demand.product_id] += demand.quantity
+    total = sum(wanted.values())
+    options: dict[int, WarehouseOption] = {}
+    covers: dict[int, int] = defaultdict(int)
+    for s in rows:
+        options.setdefault(s.warehouse_id, warehouse_option(s.warehouse))
+        covers[s.warehouse_id] += min(max(s.available, 0), wanted.get(s.product_id, 0))
+    chosen = plan.warehouse_ids
+    candidates = []
+    for warehouse_id, option in options.items():
+        km = distance_km(option, destination)
+        cost = shipment_cost(option, destination)
+        candidate = {
+            "warehouse": option.code,
+            "eligible": warehouse_id in eligible,
+            "distance_km": None if km is None else round(km, 1),
+            "cost": format_cost(cost),
+            "priority": option.priority,
+            "covers": covers[warehouse_id],
+            "of": total,
+            "chosen": warehouse_id in chosen,
+        }
+        candidates.append(((not candidate["chosen"], not candidate["eligible"], -candidate["covers"], cost), candidate))
+    candidates.sort(key=lambda pair: (pair[0], pair[1]["warehouse"]))
+    return [candidate for _, candidate in candidates]
+
+
+def product_components(products: Iterable[Product]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """What selling one unit of each product takes from stock: (product_id, units) per
+    component for a kit, the product itself otherwise. One query, for kits only."""
+    products = list(products)
+    kits = [p.pk for p in products if p.kind == ProductKind.KIT]
+    parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if kits:
+        for kit_id, component_id, quantity in KitComponent.objects.filter(kit_id__in=kits).values_list(
+            "kit_id", "component_id", "quantity"
+        ):
+            parts[kit_id].append((component_id, quantity))
+    return {p.pk: tuple(sorted(parts[p.pk])) if p.pk in parts else ((p.pk, 1),) for p in products}
 
 
 def routing_demands(*, seller_id: int, lines: Sequence[tuple[str, int]]) -> list[Demand]:

@@ -11,20 +11,37 @@ from orders.models import Channel, Order
 CHANNELS_WE_EMAIL = frozenset({Channel.STOREFRONT, Channel.MANUAL, Channel.POS})
 
 
-def order_confirmation_send(event: OutboxEvent) -> None:
-    order = Order.objects.select_related("seller").get(pk=event.payload["order_id"], seller_id=event.seller_id)
+def _customer_email(event: OutboxEvent, *, template: str, subject: str) -> None:
+    order = Order.objects.select_related("seller", "pickup_warehouse").get(
+        pk=event.payload["order_id"], seller_id=event.seller_id
+    )
     seller = order.seller
     if not (order.customer_email and seller.notify_customers and order.channel in CHANNELS_WE_EMAIL):
         return
     body = render_to_string(
-        "orders/email/order_confirmation.txt",
-        {"order": order, "seller": seller, "lines": list(order.lines.order_by("position"))},
+        template,
+        {
+            "order": order,
+            "seller": seller,
+            "lines": list(order.lines.order_by("position")),
+            "location": order.pickup_warehouse,
+        },
     )
     EmailMessage(
-        subject=f"{seller.name}: order #{order.number} received",
+        subject=subject.format(seller=seller.name, number=order.number),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.customer_email],
         reply_to=[seller.support_email] if seller.support_email else None,
         headers={"X-Waybill-Event": str(event.event_id)},
     ).send()
+
+
+def order_confirmation_send(event: OutboxEvent) -> None:
+    _customer_email(event, template="orders/email/order_confirmation.txt", subject="{seller}: order #{number} received")
+
+
+def order_ready_for_pickup_send(event: OutboxEvent) -> None:
+    _customer_email(
+        event, template="orders/email/ready_for_pickup.txt", subject="{seller}: order #{number} is ready for pickup"
+    )

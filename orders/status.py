@@ -77,9 +77,12 @@ class LineQuantities:
     shipped: int = 0
     cancelled: int = 0
     returned: int = 0
+    backordered: int = 0
 
 
 def derive_fulfillment(lines: Iterable[LineQuantities], *, delivered: bool = False) -> FulfillmentStatus:
+    """``allocated`` counts open units that have stock reserved, ``backordered`` open
+    units waiting for stock (a preorder too)."""
     lines = list(lines)
     active = sum(line.quantity - line.cancelled for line in lines)
     shipped = sum(line.shipped for line in lines)
@@ -91,6 +94,8 @@ def derive_fulfillment(lines: Iterable[LineQuantities], *, delivered: bool = Fal
         return FulfillmentStatus.DELIVERED if delivered else FulfillmentStatus.SHIPPED
     if shipped:
         return FulfillmentStatus.PARTIALLY_SHIPPED
+    if any(line.backordered for line in lines):
+        return FulfillmentStatus.BACKORDERED
     if active and allocated >= active:
         return FulfillmentStatus.ALLOCATED
     if allocated:

@@ -11,6 +11,7 @@ WEBHOOK_TOPICS = (
     "order.cancelled",
     "order.on_hold",
     "order.released",
+    "order.ready_for_pickup",
     "shipment.shipped",
     "shipment.delivered",
     "shipment.exception",

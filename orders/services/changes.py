@@ -4,25 +4,24 @@ Amounts of a live order follow its open and shipped quantities, so cancelling a 
 lowers the line total, the subtotal and the total. (A cancelled order keeps the amounts
 it had, as the record of what was ordered.)"""
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.db.models import F
 
 from core.actor import Actor
 from core.money import round_money, zero
-from inventory.routing.base import Demand
-from inventory.services import StockLine, stock_allocate, stock_release
+from inventory.models import BackorderPolicy
+from inventory.selectors import product_components
+from inventory.services import LineRequest, stock_allocate_lines
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
 from orders.locks import order_lock
-from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
+from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
 from orders.services.inputs import AddressInput, LineInput
 from orders.services.lifecycle import ensure_transition
-from orders.services.placement import destination_for, split_among_lines
 from orders.services.seller_checks import seller_checks_get
 from orders.services.validation import address_errors, destination_errors
-from orders.status import EDITABLE_LIFECYCLES, Lifecycle, LineQuantities, derive_fulfillment
+from orders.status import EDITABLE_LIFECYCLES, Lifecycle
 from sellers.models import Seller
 
 
@@ -31,43 +30,36 @@ def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
         raise OrderNotEditable(details={"lifecycle": order.lifecycle})
 
 
-def _fulfillment(lines: list[OrderLine], allocations: list[Allocation]) -> str:
-    allocated: dict[int, int] = defaultdict(int)
-    for allocation in allocations:
-        allocated[allocation.line_id] += allocation.quantity
-    return derive_fulfillment(
-        LineQuantities(
-            quantity=line.quantity,
-            allocated=allocated[line.pk],
-            shipped=line.quantity_shipped,
-            cancelled=line.quantity_cancelled,
-            returned=line.quantity_returned,
-        )
-        for line in lines
-    )
-
-
-def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation], actor: Actor) -> OrderEvent:
-    """Release every allocation and route the open quantities to the new destination,
-    all or nothing: InsufficientStock leaves the order as it was (the caller's
+def _reroute(order: Order, lines: list[OrderLine], actor: Actor) -> OrderEvent:
+    """Release every allocation and route the open quantities to the new destination.
+    Lines that could wait before may wait now; a line that may not wait and cannot be
+    covered raises InsufficientStock and leaves the order as it was (the caller's
     transaction rolls back)."""
-    stock_release(lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations])
-    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
     open_lines = [line for line in lines if line.quantity_open]
-    routed = stock_allocate(
+    components = product_components(line.product for line in open_lines)
+    for line in open_lines:
+        release_line_units(line, line.quantity_open - line.quantity_backordered, components[line.product_id])
+    destination, warehouse_ids, pickup = order_destination(order)
+    routed = stock_allocate_lines(
         seller_id=order.seller_id,
-        demands=[Demand(line.product_id, line.quantity_open, line.sku) for line in open_lines],
-        destination=destination_for(order),
+        requests=[
+            LineRequest(
+                quantity=line.quantity_open,
+                components=components[line.product_id],
+                sku=line.sku,
+                partial=bool(line.quantity_backordered) or line.product.backorder_policy == BackorderPolicy.ALLOW,
+            )
+            for line in open_lines
+        ],
+        destination=destination,
         strategy=Seller.objects.values_list("routing_strategy", flat=True).get(pk=order.seller_id),
+        warehouse_ids=warehouse_ids,
+        pickup=pickup,
     )
-    shares = split_among_lines([(line.product_id, line.quantity_open) for line in open_lines], routed.plan.assignments)
-    Allocation.objects.bulk_create(
-        Allocation(
-            line=open_lines[position], stock=routed.stock_for(open_lines[position].product_id, wid), quantity=qty
-        )
-        for position, parts in shares.items()
-        for wid, qty in parts
-    )
+    for line, grant in zip(open_lines, routed.grants, strict=True):
+        line.quantity_backordered = line.quantity_open - grant.granted
+        OrderLine.objects.filter(pk=line.pk).update(quantity_backordered=line.quantity_backordered)
+    Allocation.objects.bulk_create(allocation_rows(open_lines, routed))
     return order_event(
         order,
         EventType.STOCK_ALLOCATED,
@@ -75,6 +67,7 @@ def _reroute(order: Order, lines: list[OrderLine], allocations: list[Allocation]
         data={
             "reason": f"Re-routed for the new address. {routed.plan.reason}",
             "warehouse_ids": sorted(routed.plan.warehouse_ids),
+            "candidates": routed.candidates,
         },
     )
 
@@ -108,9 +101,12 @@ def order_shipping_address_update(*, seller_id: int, order_id: int, address: Add
                 order, EventType.ADDRESS_CHANGED, actor=actor, data={"before": before, "after": order.shipping_address}
             )
         ]
-        allocations = list(Allocation.objects.filter(line__order=order).select_related("stock__warehouse"))
-        if any(not a.stock.warehouse.ships_to_country(address.country) for a in allocations):
-            events.append(_reroute(order, lines, allocations, actor))
+        allocations = Allocation.objects.filter(line__order=order).select_related("stock__warehouse")
+        if order.delivery_method == DeliveryMethod.SHIP and any(
+            not a.stock.warehouse.ships_to_country(address.country) for a in allocations
+        ):
+            events.append(_reroute(order, lines, actor))
+            order.fulfillment_status = line_fulfillment(lines)
         order.save()
         OrderEvent.objects.bulk_create(events)
         order_announce(order, "order.updated", change="shipping_address")
@@ -124,7 +120,7 @@ def order_line_cancel(
     the last open units of the order cancels the order."""
     with transaction.atomic():
         order = order_lock(seller_id=seller_id, order_id=order_id)
-        lines = list(OrderLine.objects.filter(order=order).order_by("position"))
+        lines = list(OrderLine.objects.filter(order=order).order_by("position").select_related("product"))
         _ensure_editable(order, lines)
         line = next((candidate for candidate in lines if candidate.pk == line_id), None)
         if line is None:
@@ -133,11 +129,18 @@ def order_line_cancel(
         if not 0 < quantity <= line.quantity_open:
             raise InvalidOrder(details={"quantity": [f"Must be between 1 and the {line.quantity_open} open units."]})
 
-        released = _release_from_line(line, quantity)
+        # Waiting units go first: they hold no stock.
+        from_waiting = min(quantity, line.quantity_backordered)
+        released = release_line_units(
+            line, quantity - from_waiting, product_components([line.product])[line.product_id]
+        )
+        line.quantity_backordered -= from_waiting
         line.quantity_cancelled += quantity
         line.line_total = round_money(line.unit_price * (line.quantity - line.quantity_cancelled))
         OrderLine.objects.filter(pk=line.pk).update(
-            quantity_cancelled=F("quantity_cancelled") + quantity, line_total=line.line_total
+            quantity_cancelled=F("quantity_cancelled") + quantity,
+            quantity_backordered=line.quantity_backordered,
+            line_total=line.line_total,
         )
         before_total = order.total
         order.subtotal = sum((candidate.line_total for candidate in lines), zero(order.currency))
@@ -172,7 +175,7 @@ def order_line_cancel(
             )
             order.lifecycle = Lifecycle.CANCELLED
             order.cancel_reason = reason[:255]
-        order.fulfillment_status = _fulfillment(lines, list(Allocation.objects.filter(line__order=order)))
+        order.fulfillment_status = line_fulfillment(lines)
         order.save()
         OrderEvent.objects.bulk_create(events)
         if order.lifecycle == Lifecycle.CANCELLED:
@@ -180,22 +183,3 @@ def order_line_cancel(
         else:
             order_announce(order, "order.updated", change="line_cancelled")
     return order
-
-
-def _release_from_line(line: OrderLine, quantity: int) -> list[dict]:
-    """Give back ``quantity`` allocated units of the line, newest allocation first;
-    units that were never allocated (backordered) need no release."""
-    released = []
-    remaining = quantity
-    for allocation in Allocation.objects.filter(line=line).select_related("stock").order_by("-id"):
-        if remaining == 0:
-            break
-        take = min(remaining, allocation.quantity)
-        stock_release(lines=[StockLine(allocation.stock.product_id, allocation.stock.warehouse_id, take)])
-        if take == allocation.quantity:
-            allocation.delete()
-        else:
-            Allocation.objects.filter(pk=allocation.pk).update(quantity=F("quantity") - take)
-        released.append({"warehouse_id": allocation.stock.warehouse_id, "quantity": take})
-        remaining -= take
-    return released

@@ -71,7 +71,9 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
         if allocations:
             stock_release(lines=[StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity) for a in allocations])
             Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
-        OrderLine.objects.filter(order=order).update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
+        OrderLine.objects.filter(order=order).update(
+            quantity_cancelled=F("quantity") - F("quantity_shipped"), quantity_backordered=0
+        )
         if before == Lifecycle.ON_HOLD:
             # Cancelled while under review (say, by the storefront): nothing is left to decide.
             OrderHold.objects.filter(order=order, resolved_at__isnull=True).update(

@@ -2,75 +2,33 @@
 events and its outbox announcement, all in one transaction. Nothing is written when
 any check fails."""
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
 from core.actor import Actor
 from core.money import round_money, zero
-from inventory.geocoding import destination_build
-from inventory.models import Product
-from inventory.routing.base import Assignment, Demand, Destination
-from inventory.services import Allocation as StockAllocation
-from inventory.services import stock_allocate
+from inventory.models import BackorderPolicy, Product, Warehouse
+from inventory.selectors import product_components
+from inventory.services import LineRequest, LinesAllocation, stock_allocate_lines
 from orders.events import order_announce, order_event
 from orders.exceptions import DuplicateExternalId, InvalidOrder
-from orders.models import Allocation, EventType, Order, OrderEvent, OrderHold, OrderLine
+from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderHold, OrderLine
 from orders.selectors import order_attach_written
+from orders.services.allocation import allocation_rows, line_fulfillment, order_destination
 from orders.services.inputs import OrderInput
 from orders.services.lifecycle import ensure_transition
 from orders.services.risk import RiskHit, risk_check
 from orders.services.seller_checks import seller_checks_get
 from orders.services.validation import order_input_validate, order_total_validate
-from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
+from orders.status import Lifecycle, PaymentStatus
 from sellers.models import Seller
 from sellers.services import sequence_next
 
 ORDER_NUMBER_SEQUENCE = "order"
-
-
-def split_among_lines(
-    lines: Sequence[tuple[int, int]], assignments: Sequence[Assignment]
-) -> dict[int, list[tuple[int, int]]]:
-    """Hand each line its share of the per-product assignments, in line order.
-
-    ``lines`` are (product_id, quantity) by position; returns position → [(warehouse_id,
-    quantity)]. Two lines of one product draw from the same pool, first line first.
-    """
-    pools: dict[int, list[list[int]]] = defaultdict(list)
-    for assignment in assignments:
-        pools[assignment.product_id].append([assignment.warehouse_id, assignment.quantity])
-    shares: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for position, (product_id, quantity) in enumerate(lines):
-        pool = pools[product_id]
-        while quantity and pool:
-            warehouse_id, left = pool[0]
-            take = min(left, quantity)
-            shares[position].append((warehouse_id, take))
-            quantity -= take
-            if take == left:
-                pool.pop(0)
-            else:
-                pool[0][1] = left - take
-    return dict(shares)
-
-
-def destination_for(order: Order) -> Destination:
-    """Where the order goes, for routing (see ``destination_build``). Coordinates looked
-    up offline are kept on the order, so a later re-routing does not look them up again."""
-    destination = destination_build(
-        country=order.ship_country,
-        postal_code=order.ship_postal_code,
-        city=order.ship_city,
-        latitude=order.ship_latitude,
-        longitude=order.ship_longitude,
-    )
-    if destination.is_located:
-        order.ship_latitude, order.ship_longitude = destination.latitude, destination.longitude
-    return destination
 
 
 def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list[OrderLine]:
@@ -147,17 +105,86 @@ def _build_order(*, seller: Seller, data: OrderInput, lines: list[OrderLine]) ->
     return order
 
 
-def _allocation_rows(lines: list[OrderLine], stock: StockAllocation) -> list[Allocation]:
-    shares = split_among_lines([(line.product_id, line.quantity) for line in lines], stock.plan.assignments)
-    return [
-        Allocation(line=lines[position], stock=stock.stock_for(lines[position].product_id, warehouse_id), quantity=qty)
-        for position, parts in shares.items()
-        for warehouse_id, qty in parts
-    ]
+def _pickup_location(seller: Seller, data: OrderInput) -> Warehouse | None:
+    """The pickup location a click-and-collect order names, or a field error."""
+    if data.delivery_method != DeliveryMethod.PICKUP:
+        if data.pickup_location:
+            raise InvalidOrder(details={"pickup_location": ["Only for delivery_method pickup."]})
+        return None
+    if not data.pickup_location:
+        raise InvalidOrder(details={"pickup_location": ["Required for delivery_method pickup."]})
+    location = Warehouse.objects.filter(
+        seller=seller, code=data.pickup_location, is_active=True, is_pickup_location=True
+    ).first()
+    if location is None:
+        raise InvalidOrder(details={"pickup_location": [f"{data.pickup_location!r} is not a pickup location."]})
+    return location
+
+
+def _preorder_window_open(product: Product, today) -> bool:
+    return product.backorder_policy == BackorderPolicy.PREORDER and (
+        product.release_date is None or today < product.release_date
+    )
+
+
+def _preorder_caps_check(lines: list[OrderLine]) -> None:
+    """Preorders stop at the product's cap. The product rows are locked first, so two
+    orders racing for the last preorder units are counted one after the other."""
+    capped = {line.product_id for line in lines if line.is_preorder and line.product.preorder_cap is not None}
+    if not capped:
+        return
+    caps = dict(
+        Product.objects.select_for_update().filter(pk__in=capped).order_by("pk").values_list("pk", "preorder_cap")
+    )
+    taken = dict(
+        OrderLine.objects.filter(product_id__in=capped, is_preorder=True)
+        .exclude(order__lifecycle=Lifecycle.CANCELLED)
+        .values("product_id")
+        .annotate(units=Sum(F("quantity") - F("quantity_cancelled")))
+        .values_list("product_id", "units")
+    )
+    errors = {}
+    for line in lines:
+        if line.product_id in capped:
+            left = caps[line.product_id] - taken.get(line.product_id, 0)
+            if line.quantity > left:
+                errors[f"lines.{line.position}.quantity"] = [f"Only {max(left, 0)} left to preorder."]
+            taken[line.product_id] = taken.get(line.product_id, 0) + line.quantity
+    if errors:
+        raise InvalidOrder(details=errors)
+
+
+def _line_requests(lines: list[OrderLine], today) -> list[LineRequest | None]:
+    """What each line asks of stock now: None for a preorder (it waits for stock by
+    design); backorderable lines may be covered in part."""
+    components = product_components(line.product for line in lines)
+    requests: list[LineRequest | None] = []
+    for line in lines:
+        product = line.product
+        if _preorder_window_open(product, today):
+            line.is_preorder = True
+            requests.append(None)
+        else:
+            requests.append(
+                LineRequest(
+                    quantity=line.quantity,
+                    components=components[product.pk],
+                    sku=line.sku,
+                    # Once a preorder product is released it sells from stock only.
+                    partial=product.backorder_policy == BackorderPolicy.ALLOW,
+                )
+            )
+    return requests
 
 
 def _entry_events(
-    order: Order, *, actor: Actor, stock: StockAllocation, allocations: list[Allocation], hits: list[RiskHit]
+    order: Order,
+    *,
+    actor: Actor,
+    routed: LinesAllocation,
+    lines: list[OrderLine],
+    allocations: list[Allocation],
+    hits: list[RiskHit],
 ) -> list[OrderEvent]:
     events = [
         order_event(
@@ -165,25 +192,53 @@ def _entry_events(
             EventType.PLACED,
             actor=actor,
             data={"channel": order.channel, "total": str(order.total.amount), "currency": str(order.total.currency)},
-        ),
-        order_event(
-            order,
-            EventType.STOCK_ALLOCATED,
-            actor=actor,
-            data={
-                "reason": stock.plan.reason,
-                "warehouse_ids": sorted(stock.plan.warehouse_ids),
-                "lines": [{"sku": a.line.sku, "stock_id": a.stock_id, "quantity": a.quantity} for a in allocations],
-            },
-        ),
+        )
+    ]
+    if allocations:
+        events.append(
+            order_event(
+                order,
+                EventType.STOCK_ALLOCATED,
+                actor=actor,
+                data={
+                    "reason": routed.plan.reason,
+                    "warehouse_ids": sorted(routed.plan.warehouse_ids),
+                    "lines": [
+                        {
+                            "sku": a.line.sku,
+                            "product_id": a.stock.product_id,
+                            "warehouse": a.stock.warehouse.code,
+                            "quantity": a.quantity,
+                        }
+                        for a in allocations
+                    ],
+                    "candidates": routed.candidates,
+                },
+            )
+        )
+    if waiting := [line for line in lines if line.quantity_backordered]:
+        events.append(
+            order_event(
+                order,
+                EventType.BACKORDERED,
+                actor=actor,
+                data={
+                    "lines": [
+                        {"sku": line.sku, "quantity": line.quantity_backordered, "preorder": line.is_preorder}
+                        for line in waiting
+                    ]
+                },
+            )
+        )
+    events.append(
         order_event(
             order,
             EventType.STATUS_CHANGED,
             actor=actor,
             data={"field": "lifecycle", "before": Lifecycle.PLACED, "after": order.lifecycle}
             | ({"reason": "risk checks"} if hits else {}),
-        ),
-    ]
+        )
+    )
     if hits:
         events.append(order_event(order, EventType.HOLD_PLACED, actor=actor, data={"reasons": _reasons(hits)}))
     return events
@@ -222,13 +277,25 @@ def order_place(
     order_total_validate(limits=checks.limits, total=order.total)
     for check in before_write:
         check(order, lines)
-    demands = [Demand(product_id=line.product_id, quantity=line.quantity, sku=line.sku) for line in lines]
-    destination = destination_for(order)
+    pickup_location = _pickup_location(seller, data)
+    order.delivery_method, order.pickup_warehouse = data.delivery_method, pickup_location
+    requests = _line_requests(lines, timezone.localdate())
+    destination, warehouse_ids, pickup = order_destination(order)
+    routed_lines = [line for line, request in zip(lines, requests, strict=True) if request is not None]
     try:
         with transaction.atomic():
-            stock = stock_allocate(
-                seller_id=seller.pk, demands=demands, destination=destination, strategy=seller.routing_strategy
+            _preorder_caps_check(lines)
+            routed = stock_allocate_lines(
+                seller_id=seller.pk,
+                requests=[request for request in requests if request is not None],
+                destination=destination,
+                strategy=seller.routing_strategy,
+                warehouse_ids=warehouse_ids,
+                pickup=pickup,
             )
+            granted = {id(line): grant.granted for line, grant in zip(routed_lines, routed.grants, strict=True)}
+            for line in lines:
+                line.quantity_backordered = line.quantity - granted.get(id(line), 0)
             # The number's row lock is held until commit and serializes the seller's
             # placements, so the risk checks after it see every order placed before this
             # one, even a double-click duplicate sent a millisecond earlier.
@@ -239,17 +306,17 @@ def order_place(
             order.lifecycle = Lifecycle.ON_HOLD if hits else Lifecycle.CONFIRMED
             ensure_transition(current=Lifecycle.PLACED, requested=order.lifecycle)
             order.confirmed_at = None if hits else order.placed_at
-            order.fulfillment_status = FulfillmentStatus.ALLOCATED
+            order.fulfillment_status = line_fulfillment(lines)
             order.save(force_insert=True)
             for line in lines:
                 line.order = order
             OrderLine.objects.bulk_create(lines)
-            allocations = _allocation_rows(lines, stock)
+            allocations = allocation_rows(routed_lines, routed)
             Allocation.objects.bulk_create(allocations)
             if hits:
                 OrderHold.objects.bulk_create(_hold_rows(order, hits))
             OrderEvent.objects.bulk_create(
-                _entry_events(order, actor=actor, stock=stock, allocations=allocations, hits=hits)
+                _entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits)
             )
             order_announce(order, "order.created")
             if hits:

@@ -114,7 +114,7 @@ def test_cancelling_part_of_a_line_releases_its_stock_and_lowers_the_total(api, 
     assert allocated(catalog["mug"], catalog["us"]) == 1
     event = api.get(f"/api/v1/orders/{order['id']}/events/").json()[-1]
     assert event["type"] == "line_cancelled"
-    assert event["data"]["released"] == [{"warehouse_id": catalog["us"].pk, "quantity": 2}]
+    assert event["data"]["released"] == [{"warehouse": "US-EAST", "product_id": catalog["mug"].pk, "quantity": 2}]
 
 
 def test_cancelling_the_last_open_units_cancels_the_order(api, catalog):

@@ -59,7 +59,9 @@ class StockLedgerMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 1), delta=st.integers(-40, 40).filter(bool))
     def adjust(self, index, delta):
         row = self.model[self.warehouses[index].pk]
-        allowed = row["on_hand"] + delta >= row["allocated"]
+        # Units that are not there cannot stay promised: an adjustment below what is
+        # allocated cuts allocated too (orders re-route the difference).
+        allowed = row["on_hand"] + delta >= 0
         done = self._expect_refusal(
             lambda: stock_adjust(
                 product=self.product, warehouse=self.warehouses[index], delta=delta, reason="found", actor=ACTOR
@@ -70,19 +72,14 @@ class StockLedgerMachine(RuleBasedStateMachine):
         assert done == allowed
         if done:
             row["on_hand"] += delta
+            row["allocated"] = min(row["allocated"], row["on_hand"])
 
     @rule(index=st.integers(0, 1), counted=st.integers(0, 80))
     def count(self, index, counted):
         row = self.model[self.warehouses[index].pk]
-        allowed = counted >= row["allocated"]
-        done = self._expect_refusal(
-            lambda: stock_count(product=self.product, warehouse=self.warehouses[index], counted=counted, actor=ACTOR),
-            index,
-            counted,
-        )
-        assert done == allowed
-        if done:
-            row["on_hand"] = counted
+        stock_count(product=self.product, warehouse=self.warehouses[index], counted=counted, actor=ACTOR)
+        row["on_hand"] = counted
+        row["allocated"] = min(row["allocated"], counted)
 
     @rule(index=st.integers(0, 1), quantity=quantities)
     def reserve(self, index, quantity):

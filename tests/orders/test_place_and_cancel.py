@@ -10,7 +10,6 @@ from inventory.models import Stock
 from orders.exceptions import DuplicateExternalId, InvalidOrder, InvalidTransition
 from orders.models import Allocation, EventType, Order, OrderLine
 from orders.services import LineInput, order_cancel, order_place, order_transition
-from orders.services.placement import split_among_lines
 from orders.status import FulfillmentStatus, Lifecycle
 from tests.factories import ProductFactory, WarehouseFactory, order_input, place, stocked
 
@@ -80,7 +79,7 @@ def test_insufficient_stock_refuses_the_whole_order_and_writes_nothing(seller, m
     assert refused.value.details == {"shortages": [{"sku": "CUP", "requested": 2, "available": 1}]}
     assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
     assert allocated(mug) == 0 and allocated(cup) == 0
-    assert OutboxEvent.objects.count() == 0
+    assert not OutboxEvent.objects.filter(topic__startswith="order.").exists()
     assert place(seller, [("MUG", 1)]).number == 1, "a refused order must not use up a number"
 
 
@@ -105,14 +104,21 @@ def test_two_lines_of_one_product_share_the_stock(seller, mug, east):
     assert allocated(mug) == 3
 
 
-def test_split_among_lines_hands_out_in_line_order():
-    from inventory.routing.base import Assignment
+def test_split_among_lines_hands_out_in_line_order_and_kits_take_every_component():
+    from inventory.routing.base import Assignment, RoutingPlan
+    from inventory.services import LineRequest, split_among_lines
 
-    shares = split_among_lines(
-        [(1, 3), (2, 1), (1, 2)], [Assignment(1, 10, 4), Assignment(1, 20, 1), Assignment(2, 10, 1)]
-    )
+    requests = [
+        LineRequest(3, ((1, 1),)),
+        LineRequest(1, ((2, 1),)),
+        LineRequest(2, ((1, 1),)),
+        LineRequest(1, ((1, 2), (2, 1))),  # a kit: two of product 1 and one of product 2
+    ]
+    plan = RoutingPlan(assignments=(Assignment(1, 10, 6), Assignment(1, 20, 1), Assignment(2, 10, 2)))
 
-    assert shares == {0: [(10, 3)], 1: [(10, 1)], 2: [(10, 1), (20, 1)]}
+    shares = split_among_lines(requests, [3, 1, 2, 1], plan)
+
+    assert shares == [((1, 10, 3),), ((2, 10, 1),), ((1, 10, 2),), ((1, 10, 1), (1, 20, 1), (2, 10, 1))]
 
 
 def test_cancel_releases_stock_and_records_what_was_released(seller, mug, east, west):
