@@ -44,11 +44,14 @@ def refund_amount(payload: dict) -> Money:
     if isinstance(amount, dict):
         amount, currency = amount.get("amount"), amount.get("currency", currency)
     if not isinstance(amount, str) or not isinstance(currency, str):
-        raise InvalidRefund(details={"amount": ["Expected a decimal string and a currency code."]})
+        raise InvalidRefund(
+            f"A refund event needs its amount as a decimal string and a currency code, not {amount!r} {currency!r}.",
+            details={"amount": ["Expected a decimal string and a currency code."]},
+        )
     try:
         return Money(Decimal(amount), currency.upper())
     except (InvalidOperation, ValueError) as exc:
-        raise InvalidRefund(details={"amount": [f"Not an amount: {amount!r}."]}) from exc
+        raise InvalidRefund(f"Not an amount: {amount!r}.", details={"amount": [f"Not an amount: {amount!r}."]}) from exc
 
 
 def on_payment_refunded(event: OutboxEvent) -> None:

@@ -89,10 +89,14 @@ def webhook_deliveries_create(event: OutboxEvent) -> None:
 
 def webhook_payload(event: OutboxEvent) -> dict:
     """The delivered document: the event's id and topic, and the order as the API
-    renders it at the time of the attempt."""
+    renders it at the time of the attempt. An event about something of the order's
+    (an invoice, a credit note) adds that thing as its payload describes it, under
+    its aggregate type."""
     if "order_id" in event.payload:
         order = order_get(seller_id=event.seller_id, order_id=event.payload["order_id"])
         data = {"order": OrderOutputSerializer(order).data}
+        if event.aggregate_type != "order" and event.aggregate_type in event.payload:
+            data[event.aggregate_type] = event.payload[event.aggregate_type]
     else:
         data = dict(event.payload)
     return {"id": str(event.event_id), "type": event.topic, "created_at": event.created_at.isoformat(), "data": data}
