@@ -14,9 +14,9 @@ from orders.payments.api.serializers import (
     StripeWebhookAckSerializer,
 )
 from orders.payments.exceptions import PaymentProviderUnavailable
+from orders.payments.models import RefundState
 from orders.payments.selectors import payment_list
-from orders.payments.services import RefundInput, payment_refund, stripe_webhook_receive
-from orders.payments.services.refunds import refund_request
+from orders.payments.services import RefundInput, refund_request, refund_submit, stripe_webhook_receive
 from orders.services.idempotency import request_fingerprint
 from sellers.models import ApiScope
 
@@ -80,14 +80,13 @@ class OrderRefundCreateApi(APIView):
             idempotency_key=f"api:{key}" if key else "",
             fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data)[:64],
         )
-        replayed = False
-        try:
-            refund, created = payment_refund(seller_id=seller_id, order_id=order_id, data=data, actor=actor)
-            replayed = not created
-        except PaymentProviderUnavailable:
-            refund, _ = refund_request(seller_id=seller_id, order_id=order_id, data=data, actor=actor)
-            return Response(RefundOutputSerializer(refund).data, status=status.HTTP_202_ACCEPTED)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        refund, created = refund_request(seller_id=seller_id, order_id=order_id, data=data, actor=actor)
+        if refund.status == RefundState.PENDING:
+            try:
+                refund = refund_submit(refund_id=refund.pk, actor=actor)
+            except PaymentProviderUnavailable:
+                return Response(RefundOutputSerializer(refund).data, status=status.HTTP_202_ACCEPTED)
+        headers = {} if created else {"Idempotent-Replayed": "true"}
         return Response(RefundOutputSerializer(refund).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
