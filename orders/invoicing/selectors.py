@@ -7,7 +7,11 @@ from orders.models import Order
 
 
 def _invoices_with_rows(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    return queryset.prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")), "tax_lines")
+    return queryset.prefetch_related(
+        Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")),
+        "tax_lines",
+        Prefetch("credit_notes", queryset=CreditNote.objects.order_by("id")),
+    )
 
 
 def _credit_notes_with_rows(queryset: QuerySet[CreditNote]) -> QuerySet[CreditNote]:
