@@ -11,9 +11,10 @@ from django.utils.html import format_html
 
 from core.actor import Actor
 from core.exceptions import ApplicationError
-from inventory.models import Product, Stock, StockLedgerEntry, Warehouse
-from inventory.selectors import product_availability
-from inventory.services import stock_adjust
+from inventory.geocoding import destination_build
+from inventory.models import KitComponent, Product, Stock, StockLedgerEntry, Warehouse
+from inventory.selectors import product_availability, routing_demands, routing_preview
+from inventory.services import stock_adjust, warehouse_set_active
 from sellers.admin_scoping import (
     ALL_ROLES,
     EDITOR_ROLES,
@@ -23,20 +24,37 @@ from sellers.admin_scoping import (
     SellerScopedAdminMixin,
     SellerScopedInlineMixin,
 )
+from sellers.models import Seller
 
 LEDGER_INLINE_LIMIT = 50
 
 
+class KitComponentInline(SellerScopedInlineMixin, admin.TabularInline):
+    model = KitComponent
+    fk_name = "kit"
+    fields = ("component", "quantity")
+    autocomplete_fields = ("component",)
+    extra = 0
+    verbose_name = "component"
+    verbose_name_plural = "kit components (a kit sells from its components' stock)"
+    view_roles = ALL_ROLES
+    change_roles = EDITOR_ROLES
+    add_roles = EDITOR_ROLES
+    delete_roles = EDITOR_ROLES
+
+
 @admin.register(Product)
 class ProductAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("sku", "name", "price", "is_active", "seller", "total_available")
+    list_display = ("sku", "name", "price", "kind", "backorder_policy", "is_active", "seller", "total_available")
     list_select_related = ("seller",)
-    list_filter = ("is_active", "seller")
+    list_filter = ("is_active", "kind", "backorder_policy", "seller")
+    inlines = (KitComponentInline,)
     search_fields = ("sku", "name", "barcode")
     readonly_fields = ("availability", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("seller", "sku", "name", "barcode", "price", "is_active")}),
+        (None, {"fields": ("seller", "sku", "name", "barcode", "price", "tax_class", "is_active")}),
         ("Details", {"fields": ("description", "weight_grams", "length_mm", "width_mm", "height_mm")}),
+        ("Selling", {"fields": ("kind", "backorder_policy", "preorder_cap", "release_date", "restricted_countries")}),
         ("Stock", {"fields": ("availability",)}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
@@ -80,13 +98,14 @@ class ProductAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Warehouse)
 class WarehouseAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "seller", "city", "country", "priority", "is_active")
+    list_display = ("code", "name", "seller", "city", "country", "priority", "is_pickup_location", "is_active")
     list_select_related = ("seller",)
-    list_filter = ("is_active", "country", "seller")
+    list_filter = ("is_active", "is_pickup_location", "country", "seller")
     search_fields = ("code", "name", "city")
     readonly_fields = ("created_at", "updated_at")
+    actions = ("close_for_routing", "open_for_routing")
     fieldsets = (
-        (None, {"fields": ("seller", "code", "name", "is_active", "priority")}),
+        (None, {"fields": ("seller", "code", "name", "is_active", "is_pickup_location", "priority")}),
         (
             "Address",
             {
@@ -109,6 +128,118 @@ class WarehouseAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     change_roles = EDITOR_ROLES
     add_roles = MANAGER_ROLES
     delete_roles = SUPERUSERS_ONLY
+
+    def save_model(self, request, obj, form, change):
+        """Opening or closing a warehouse goes through ``warehouse_set_active``, which
+        re-routes its open orders (or fills backorders from it); other fields save."""
+        if not change or "is_active" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        active = obj.is_active
+        obj.is_active = not active
+        super().save_model(request, obj, form, change)
+        warehouse_set_active(warehouse=obj, active=active, actor=Actor.staff(request.user))
+        obj.is_active = active
+
+    @admin.action(description="Close selected warehouses for routing (open orders move elsewhere)")
+    def close_for_routing(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Open selected warehouses for routing")
+    def open_for_routing(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        actor = Actor.staff(request.user)
+        chosen = self.selection_for_action(request, queryset, self.change_roles)
+        codes = [warehouse_set_active(warehouse=w, active=active, actor=actor).code for w in chosen]
+        if not codes:
+            return
+        state = "open" if active else "closed; their open orders are being routed elsewhere"
+        self.message_user(request, f"{', '.join(codes)}: {state}.", messages.SUCCESS)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "dry_run_url": reverse("admin:inventory_routing_dry_run")}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        dry_run = path(
+            "routing-dry-run/", self.admin_site.admin_view(self.dry_run_view), name="inventory_routing_dry_run"
+        )
+        return [dry_run, *super().get_urls()]
+
+    def dry_run_view(self, request):
+        """How a basket and an address would be routed now, without reserving anything."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        sellers = None if request.user.is_superuser else Seller.objects.filter(pk__in=self.viewable_seller_ids(request))
+        form = RoutingDryRunForm(request.POST or None, sellers=sellers)
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                demands = routing_demands(seller_id=data["seller"].pk, lines=data["lines"])
+                preview = routing_preview(
+                    seller_id=data["seller"].pk,
+                    demands=demands,
+                    destination=destination_build(
+                        country=data["country"], postal_code=data["postal_code"], city=data["city"]
+                    ),
+                    strategy=data["strategy"] or data["seller"].routing_strategy,
+                )
+            except ApplicationError as exc:
+                form.add_error("lines", "; ".join(sum(exc.details.values(), [])) if exc.details else exc.message)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Routing dry run",
+            "opts": self.opts,
+            "form": form,
+            "preview": preview,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/inventory/warehouse/dry_run.html", context)
+
+
+class RoutingDryRunForm(forms.Form):
+    seller = forms.ModelChoiceField(queryset=Seller.objects.all())
+    lines = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 40}),
+        help_text="One line per SKU: the SKU, a space, the quantity (e.g. MUG-01 2).",
+    )
+    country = forms.CharField(max_length=2, help_text="ISO country code, e.g. US.")
+    postal_code = forms.CharField(max_length=20, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    strategy = forms.ChoiceField(
+        choices=[
+            ("", "The seller's strategy"),
+            ("optimal", "optimal"),
+            ("nearest", "nearest"),
+            ("priority", "priority"),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, sellers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sellers is not None:
+            self.fields["seller"].queryset = sellers
+            if len(sellers) == 1:
+                self.fields["seller"].initial = sellers[0]
+
+    def clean_country(self):
+        return self.cleaned_data["country"].upper()
+
+    def clean_lines(self):
+        lines = []
+        for number, raw in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            if not raw.strip():
+                continue
+            parts = raw.split()
+            if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) < 1:
+                raise forms.ValidationError(f"Line {number}: write a SKU and a quantity of at least 1.")
+            lines.append((parts[0], int(parts[1])))
+        if not lines:
+            raise forms.ValidationError("Add at least one line.")
+        return lines
 
 
 class LatestLedgerFormSet(BaseInlineFormSet):

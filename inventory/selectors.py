@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from core.exceptions import ValidationFailed
 from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
 from inventory.routing import get_strategy
-from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage, WarehouseOption
+from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage, WarehouseOption, merge_demands
 from inventory.routing.cost import distance_km, format_cost, shipment_cost
 
 
@@ -188,7 +188,21 @@ def routing_demands(*, seller_id: int, lines: Sequence[tuple[str, int]]) -> list
             errors[f"lines.{index}.sku"] = [f"{sku!r} is not for sale."]
     if errors:
         raise ValidationFailed(details=errors)
-    return [Demand(product_id=products[sku].pk, quantity=quantity, sku=sku) for sku, quantity in lines]
+    # A kit is routed as what ships: its components.
+    components = product_components(products[sku] for sku, _ in lines)
+    component_skus = dict(
+        Product.objects.filter(
+            pk__in={p for parts in components.values() for p, _ in parts}
+            - {product.pk for product in products.values()}
+        ).values_list("pk", "sku")
+    ) | {product.pk: product.sku for product in products.values()}
+    return merge_demands(
+        [
+            Demand(product_id=component_id, quantity=quantity * per_unit, sku=component_skus[component_id])
+            for sku, quantity in lines
+            for component_id, per_unit in components[products[sku].pk]
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)

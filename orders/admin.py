@@ -5,11 +5,14 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.urls import path, reverse
 
 from core.actor import Actor
 from core.exceptions import ApplicationError
+from orders.admin_routing import allocation_override_view, routing_panel
 from orders.models import Allocation, Order, OrderEvent, OrderLine
 from orders.services import order_cancel, order_transition
+from orders.services.allocation import order_ready_for_pickup
 from orders.status import Lifecycle
 from sellers.admin_scoping import ALL_ROLES, EDITOR_ROLES, SellerScopedAdminMixin, SellerScopedInlineMixin
 
@@ -26,6 +29,8 @@ class OrderLineInline(SellerScopedInlineMixin, admin.TabularInline):
         "quantity_shipped",
         "quantity_cancelled",
         "quantity_returned",
+        "quantity_backordered",
+        "is_preorder",
         "unit_price",
         "line_total",
         "allocated_from",
@@ -35,12 +40,20 @@ class OrderLineInline(SellerScopedInlineMixin, admin.TabularInline):
     view_roles = ALL_ROLES
 
     def get_queryset(self, request):
-        allocations = Allocation.objects.select_related("stock__warehouse").order_by("pk")
+        allocations = Allocation.objects.select_related("stock__warehouse", "stock__product").order_by("pk")
         return super().get_queryset(request).prefetch_related(Prefetch("allocations", queryset=allocations))
 
     @admin.display(description="allocated from")
     def allocated_from(self, line: OrderLine) -> str:
-        return ", ".join(f"{a.quantity} × {a.stock.warehouse.code}" for a in line.allocations.all()) or "—"
+        # A kit's units are its components'; name them.
+        return (
+            ", ".join(
+                f"{a.quantity} × {a.stock.warehouse.code}"
+                + (f" ({a.stock.product.sku})" if a.stock.product_id != line.product_id else "")
+                for a in line.allocations.all()
+            )
+            or "—"
+        )
 
 
 class OrderEventInline(SellerScopedInlineMixin, admin.TabularInline):
@@ -105,6 +118,8 @@ class OrderAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Billing address", {"fields": ("billing_address",)}),
+        ("Delivery", {"fields": ("delivery_method", "pickup_warehouse", "ready_for_pickup_at", "delivered_at")}),
+        ("Routing", {"fields": ("routing",)}),
         ("Amounts", {"fields": ("subtotal", "shipping_total", "tax_total", "discount_total", "total")}),
         (
             "Dates",
@@ -114,7 +129,7 @@ class OrderAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
     inlines = (OrderLineInline, OrderEventInline)
-    actions = ("cancel_orders", "confirm_orders")
+    actions = ("cancel_orders", "confirm_orders", "mark_ready_for_pickup")
     view_roles = ALL_ROLES
     # Who may run the actions; nobody edits an order's fields here.
     operator_roles = EDITOR_ROLES
@@ -129,6 +144,24 @@ class OrderAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Confirm selected orders", permissions=["operate"])
     def confirm_orders(self, request, queryset):
         self._apply(request, queryset, done="Confirmed", service=partial(order_transition, to=Lifecycle.CONFIRMED))
+
+    @admin.action(description="Mark selected click-and-collect orders ready for pickup", permissions=["operate"])
+    def mark_ready_for_pickup(self, request, queryset):
+        self._apply(request, queryset, done="Ready for pickup:", service=order_ready_for_pickup)
+
+    @admin.display(description="why from these warehouses")
+    def routing(self, order: Order) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_allocation"
+        url = reverse(name, args=[order.pk]) if order.pk else None
+        return routing_panel(order, override_url=url)
+
+    def get_urls(self):
+        override = path(
+            "<path:object_id>/allocation/",
+            self.admin_site.admin_view(partial(allocation_override_view, self)),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_allocation",
+        )
+        return [override, *super().get_urls()]
 
     def _apply(self, request, queryset, *, done: str, service) -> None:
         """Run ``service`` once per order, each in its own transaction, so one refusal

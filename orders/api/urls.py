@@ -6,6 +6,7 @@ from orders.api.views import (
     OrderEventListApi,
     OrderLineCancelApi,
     OrderListCreateApi,
+    OrderReadyForPickupApi,
     OrderShippingAddressUpdateApi,
 )
 from orders.api.webhooks import webhook_urlpatterns
@@ -20,6 +21,7 @@ urlpatterns = [
         name="order-shipping-address",
     ),
     path("orders/<int:order_id>/lines/<int:line_id>/cancel/", OrderLineCancelApi.as_view(), name="order-line-cancel"),
+    path("orders/<int:order_id>/ready-for-pickup/", OrderReadyForPickupApi.as_view(), name="order-ready-for-pickup"),
     path("orders/<int:order_id>/events/", OrderEventListApi.as_view(), name="order-events"),
 ]
 urlpatterns += webhook_urlpatterns

@@ -25,6 +25,7 @@ from orders.models import Channel, Order
 from orders.payments.services import payment_checks
 from orders.selectors import order_events_list, order_get, order_list
 from orders.services import order_cancel, order_place
+from orders.services.allocation import order_ready_for_pickup
 from orders.services.changes import order_line_cancel, order_shipping_address_update
 from orders.services.idempotency import order_place_idempotent, request_fingerprint
 from orders.status import FulfillmentStatus, Lifecycle, PaymentStatus
@@ -170,6 +171,22 @@ class OrderCancelApi(APIView):
             actor=Actor.api_key(request.auth),
             reason=serializer.validated_data["reason"],
         )
+        return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
+
+
+class OrderReadyForPickupApi(APIView):
+    required_scopes = {"POST": (ApiScope.ORDERS_WRITE,)}
+
+    @extend_schema(
+        operation_id="orders_ready_for_pickup",
+        request=None,
+        responses={200: OrderOutputSerializer, 404: ERROR, 409: ERROR},
+        summary="Mark a click-and-collect order ready for pickup",
+        description="Stamps `ready_for_pickup_at`, emails the customer and sends the `order.ready_for_pickup` "
+        "webhook. 409 `order_not_editable` for a shipped order, one still waiting for stock, or one already ready.",
+    )
+    def post(self, request, order_id: int):
+        order_ready_for_pickup(seller_id=request.auth.seller_id, order_id=order_id, actor=Actor.api_key(request.auth))
         return Response(OrderOutputSerializer(order_get(seller_id=request.auth.seller_id, order_id=order_id)).data)
 
 

@@ -177,6 +177,17 @@ def test_adding_a_product_for_another_seller_is_refused(client, tenant_a, tenant
     assert not Product.objects.filter(sku="SMUGGLED").exists()
 
 
+# The product form's selling fields and its (empty) kit components inline.
+PRODUCT_FORM_REST = {
+    "tax_class": "standard",
+    "kind": "simple",
+    "backorder_policy": "deny",
+    "restricted_countries": "[]",
+    "components-TOTAL_FORMS": "0",
+    "components-INITIAL_FORMS": "0",
+}
+
+
 def test_adding_a_product_for_the_users_seller_works(client, tenant_a, tenant_b, manager_a):
     response = client.post(
         reverse("admin:inventory_product_add"),
@@ -191,6 +202,7 @@ def test_adding_a_product_for_the_users_seller_works(client, tenant_a, tenant_b,
             "width_mm": 0,
             "height_mm": 0,
             "is_active": "on",
+            **PRODUCT_FORM_REST,
         },
     )
 
@@ -319,6 +331,7 @@ def test_staff_role_changes_but_does_not_add_products(client, tenant_a):
             "width_mm": 0,
             "height_mm": 0,
             "is_active": "on",
+            **PRODUCT_FORM_REST,
         },
     )
 

@@ -119,3 +119,45 @@ def test_cancel_and_place_racing_on_one_order_leave_stock_consistent():
     assert set(errors) <= {"insufficient_stock"}
     assert stock.allocated == open_orders
     assert stock.on_hand == 4
+
+
+def test_kits_and_their_components_racing_for_one_shelf_never_oversell_it():
+    """Orders mixing a kit (2 candles + 1 holder) and loose candles, placed at once:
+    the candles are one pool, so the sum of what was sold never exceeds the shelf."""
+    from inventory.models import KitComponent, ProductKind
+
+    seller = SellerFactory()
+    warehouse = WarehouseFactory(seller=seller)
+    candle = ProductFactory(seller=seller, sku="CANDLE")
+    holder = ProductFactory(seller=seller, sku="HOLDER")
+    kit = ProductFactory(seller=seller, sku="GIFTBOX", kind=ProductKind.KIT)
+    KitComponent.objects.create(kit=kit, component=candle, quantity=2)
+    KitComponent.objects.create(kit=kit, component=holder, quantity=1)
+    stocked(candle, warehouse, 9)
+    stocked(holder, warehouse, 10)
+    baskets = [[("GIFTBOX", 1)], [("CANDLE", 1)], [("GIFTBOX", 1), ("CANDLE", 1)]] * 4
+    clients = [client_for(seller) for _ in baskets]
+    start = threading.Barrier(len(baskets))
+    responses: list = [None] * len(baskets)
+
+    def buy(index):
+        try:
+            start.wait()
+            responses[index] = clients[index].post("/api/v1/orders/", order_body(baskets[index]), format="json")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=buy, args=(i,)) for i in range(len(baskets))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    sold = 0
+    for basket, response in zip(baskets, responses, strict=True):
+        assert response.status_code in (201, 409), response.content
+        if response.status_code == 201:
+            sold += sum(2 * qty if sku == "GIFTBOX" else qty for sku, qty in basket)
+    candles = Stock.objects.get(product=candle)
+    assert candles.allocated == sold <= candles.on_hand == 9
+    assert sold >= 8  # the shelf is used up, not left idle by refusals
