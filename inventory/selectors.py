@@ -50,15 +50,45 @@ def product_list(*, seller_id: int) -> QuerySet[Product]:
 def product_availability(*, seller_id: int, product_ids: Iterable[int]) -> dict[int, ProductAvailability]:
     """Per-product, per-warehouse availability in one query; active warehouses only."""
     product_ids = list(product_ids)
+    kits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for kit_id, component_id, quantity in KitComponent.objects.filter(
+        kit_id__in=product_ids, kit__kind=ProductKind.KIT
+    ).values_list("kit_id", "component_id", "quantity"):
+        kits[kit_id].append((component_id, quantity))
+    component_ids = {c for parts in kits.values() for c, _ in parts}
     per_product: dict[int, list[WarehouseAvailability]] = defaultdict(list)
     rows = (
-        Stock.objects.filter(seller_id=seller_id, product_id__in=product_ids, warehouse__is_active=True)
+        Stock.objects.filter(
+            seller_id=seller_id, product_id__in=set(product_ids) | component_ids, warehouse__is_active=True
+        )
         .order_by("warehouse__priority", "warehouse__code")
         .values_list("product_id", "warehouse_id", "warehouse__code", "on_hand", "allocated")
     )
     for product_id, warehouse_id, code, on_hand, allocated in rows:
         per_product[product_id].append(WarehouseAvailability(warehouse_id, code, on_hand, allocated))
+    for kit_id, parts in kits.items():
+        per_product[kit_id] = _kit_availability(parts, per_product)
     return {pid: ProductAvailability(product_id=pid, warehouses=per_product.get(pid, [])) for pid in product_ids}
+
+
+def _kit_availability(
+    parts: list[tuple[int, int]], per_product: dict[int, list[WarehouseAvailability]]
+) -> list[WarehouseAvailability]:
+    """Whole kits each warehouse can make from its own components (a kit whose parts
+    sit in different warehouses can still be sold, split, so this is a floor)."""
+    by_warehouse: dict[int, dict[int, WarehouseAvailability]] = defaultdict(dict)
+    for component_id, _ in parts:
+        for row in per_product.get(component_id, []):
+            by_warehouse[row.warehouse_id][component_id] = row
+    kits = []
+    for warehouse_id, rows in by_warehouse.items():
+        if len(rows) < len(parts):
+            continue
+        on_hand = min(rows[c].on_hand // per for c, per in parts)
+        available = min(max(rows[c].available, 0) // per for c, per in parts)
+        code = next(iter(rows.values())).warehouse_code
+        kits.append(WarehouseAvailability(warehouse_id, code, on_hand, on_hand - available))
+    return kits
 
 
 def warehouse_option(warehouse: Warehouse) -> WarehouseOption:

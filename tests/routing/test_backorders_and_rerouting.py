@@ -454,3 +454,18 @@ def test_every_allocation_says_which_candidates_were_weighed_and_why(seller, lam
     assert by_code["EAST"]["distance_km"] < by_code["WEST"]["distance_km"]
     assert by_code["EU"]["eligible"] is False
     assert "one shipment" in data["reason"]
+
+
+def test_a_kit_is_as_available_as_its_scarcest_component(seller, gift_box, east, west):
+    from inventory.selectors import product_availability
+
+    kit, candle, holder = gift_box
+    stocked(candle, east, 7)  # 3 kits' worth
+    stocked(holder, east, 10)
+    stocked(candle, west, 10)  # no holder in WEST: no kit there
+    place(seller, [("CANDLE", 2)])  # EAST now has 5 free candles: 2 kits
+
+    availability = product_availability(seller_id=seller.pk, product_ids=[kit.pk])[kit.pk]
+
+    assert [(w.warehouse_code, w.available) for w in availability.warehouses] == [("EAST", 2)]
+    assert availability.available == 2
