@@ -94,7 +94,9 @@ class ExchangeRate(TimeStampedModel):
     date = models.DateField()
     base_currency = models.CharField(max_length=3, validators=[currency_code_validator])
     quote_currency = models.CharField(max_length=3, validators=[currency_code_validator])
-    rate = models.DecimalField(max_digits=20, decimal_places=8, help_text="Units of quote per one unit of base.")
+    # Six decimals, as django-money's exchange ``Rate`` keeps them: conversions run
+    # through it, so a stated rate is exactly the one used.
+    rate = models.DecimalField(max_digits=20, decimal_places=6, help_text="Units of quote per one unit of base.")
     source = models.CharField(max_length=64, help_text="Where it came from, e.g. ECB or a file name.")
 
     class Meta:
@@ -110,6 +112,11 @@ class ExchangeRate(TimeStampedModel):
 
     def __str__(self):
         return f"1 {self.base_currency} = {self.rate} {self.quote_currency} on {self.date}"
+
+
+def backend_name(day, base_currency: str) -> str:
+    """The django-money exchange backend that holds one day's rates against one base."""
+    return f"waybill:{day.isoformat()}:{base_currency}"
 
 
 class SalesReport(Order):

@@ -1,10 +1,16 @@
 """Reads for tax and currencies."""
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
+from djmoney.contrib.exchange.exceptions import MissingRate
+from djmoney.contrib.exchange.models import convert_money, get_rate
+from djmoney.money import Money
 
-from orders.finance.models import TaxRate
+from core.money import round_money
+from orders.finance.models import ExchangeRate, TaxRate, backend_name
 
 
 def _valid_on(on: date) -> Q:
@@ -28,3 +34,79 @@ def tax_rates_at(*, seller_id: int, country: str, on: date) -> list[TaxRate] | N
         and (rate.valid_from is None or rate.valid_from <= on)
         and (rate.valid_until is None or rate.valid_until >= on)
     ]
+
+
+@dataclass(frozen=True)
+class StatedRate:
+    """The rate a conversion used and where it came from: 1 ``source`` = ``rate``
+    ``target``, from the rates of ``date`` against ``base`` (``via``: direct, inverse
+    or cross through two quotes of that base); ``backend`` is django-money's."""
+
+    source: str
+    target: str
+    rate: Decimal
+    date: date | None
+    base: str
+    via: str
+    origin: str  # where the stored rates came from, e.g. "ECB" or a file name
+    backend: str
+
+    @property
+    def display(self) -> str:
+        """The rate as written: no trailing zeros, no exponent."""
+        return f"{self.rate.normalize():f}"
+
+    def convert(self, money: Money) -> Money:
+        """``money`` in the target currency through django-money, rounded half-up to
+        the target's minor unit."""
+        if self.via == "same":
+            return round_money(money)
+        return round_money(convert_money(money, self.target, backend=self.backend))
+
+
+def _latest(rows) -> ExchangeRate | None:
+    return rows.order_by("-date").first()
+
+
+def exchange_rate_for(*, source: str, target: str, on: date) -> StatedRate | None:
+    """The most recent stored rate on or before ``on`` that converts ``source`` to
+    ``target``: a direct or inverse pair, or two quotes of one base on one day. None
+    when there is none (never a silent 1:1). Two queries, three for a cross rate."""
+    if source == target:
+        return StatedRate(source, target, Decimal(1), None, source, "same", "same currency", "")
+    dated = ExchangeRate.objects.filter(date__lte=on)
+    direct = _latest(
+        dated.filter(Q(base_currency=source, quote_currency=target) | Q(base_currency=target, quote_currency=source))
+    )
+    partner = ExchangeRate.objects.filter(
+        date=OuterRef("date"), base_currency=OuterRef("base_currency"), quote_currency=target
+    )
+    cross = _latest(dated.filter(Exists(partner), quote_currency=source))
+    if cross is not None and (direct is None or cross.date > direct.date):
+        chosen, via = cross, "cross"
+    elif direct is not None:
+        chosen, via = direct, "direct" if direct.base_currency == source else "inverse"
+    else:
+        return None
+    backend = backend_name(chosen.date, chosen.base_currency)
+    try:
+        rate = Decimal(get_rate(source, target, backend=backend))
+    except MissingRate:
+        return None  # django-money's tables are behind ours: no conversion rather than a guess
+    origins = {chosen.source}
+    if via == "cross":
+        origins |= set(
+            ExchangeRate.objects.filter(
+                date=chosen.date, base_currency=chosen.base_currency, quote_currency=target
+            ).values_list("source", flat=True)
+        )
+    return StatedRate(
+        source=source,
+        target=target,
+        rate=rate,
+        date=chosen.date,
+        base=chosen.base_currency,
+        via=via,
+        origin=", ".join(sorted(origins)),
+        backend=backend,
+    )

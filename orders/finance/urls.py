@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from orders.finance.api.views import SalesReportApi
+
+urlpatterns = [
+    path("reports/sales/", SalesReportApi.as_view(), name="reports-sales"),
+]
