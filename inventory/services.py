@@ -376,6 +376,7 @@ def stock_allocate_lines(
     warehouse_ids: Sequence[int] | None = None,
     pickup: bool = False,
     explain: bool = True,
+    held_back: dict[int, int] | None = None,
 ) -> LinesAllocation:
     """Route and reserve order lines in the caller's transaction: kits from their
     components, backorderable lines as far as stock goes, the rest all or nothing.
@@ -384,7 +385,9 @@ def stock_allocate_lines(
     how much of each line stock covers; the strategy routes exactly that (it is always
     coverable, so the plan has no shortages); one UPDATE reserves. ``warehouse_ids``
     limits the candidates (a staff override; a click-and-collect order, which passes
-    ``pickup`` so the location's own ships-to list does not apply). Raises
+    ``pickup`` so the location's own ships-to list does not apply). ``held_back``:
+    units per product promised to older orders still waiting for them, which a new
+    order may not take (first come, first served). Raises
     InsufficientStock, reserving nothing, when a line that may not wait is short."""
     product_ids = {product_id for r in requests for product_id, _ in r.components}
     with transaction.atomic(savepoint=False):
@@ -398,6 +401,9 @@ def stock_allocate_lines(
         for s in rows:
             if s.warehouse_id in eligible:
                 available[s.product_id] += s.available
+        for product_id, units in (held_back or {}).items():
+            if product_id in available:
+                available[product_id] = max(available[product_id] - units, 0)
         granted, shortages = grant_lines(requests, available)
         if shortages:
             raise InsufficientStock(shortages)

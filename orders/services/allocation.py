@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from core.actor import Actor
 from core.models import OutboxEvent
 from inventory.geocoding import destination_build
-from inventory.models import KitComponent, Product, Stock, Warehouse
+from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
 from inventory.routing.base import Destination
 from inventory.selectors import product_components
 from inventory.services import LineRequest, LinesAllocation, StockLine, stock_allocate_lines, stock_release
@@ -226,6 +226,34 @@ def order_backorders_fill(*, seller_id: int, order_id: int, actor: Actor = SYSTE
         _save_order(order, lines, [event])
         order_announce(order, "order.updated", change="backorder_allocated")
         return filled.units
+
+
+def waiting_units(*, seller_id: int, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units per product (a kit's counted in its components) that open orders are
+    waiting for: a new order must not take them. One query on the partial index of
+    waiting lines, plus one for kits only when a kit line waits."""
+    product_ids = set(product_ids)
+    rows = (
+        OrderLine.objects.filter(
+            quantity_backordered__gt=0, order__seller_id=seller_id, order__lifecycle__in=WAITING_LIFECYCLES
+        )
+        .filter(Q(product_id__in=product_ids) | Q(product__kind=ProductKind.KIT))
+        .values("product_id", "product__kind")
+        .annotate(units=Sum("quantity_backordered"))
+    )
+    held: dict[int, int] = defaultdict(int)
+    kits: dict[int, int] = {}
+    for row in rows:
+        if row["product__kind"] == ProductKind.KIT:
+            kits[row["product_id"]] = row["units"]
+        else:
+            held[row["product_id"]] += row["units"]
+    if kits:
+        for kit_id, component_id, quantity in KitComponent.objects.filter(
+            kit_id__in=kits, component_id__in=product_ids
+        ).values_list("kit_id", "component_id", "quantity"):
+            held[component_id] += kits[kit_id] * quantity
+    return dict(held)
 
 
 def backorders_waiting(*, seller_id: int, product_ids: Iterable[int], limit: int = FILL_BATCH) -> list[int]:

@@ -18,7 +18,7 @@ from orders.events import order_announce, order_event
 from orders.exceptions import DuplicateExternalId, InvalidOrder
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderHold, OrderLine
 from orders.selectors import order_attach_written
-from orders.services.allocation import allocation_rows, line_fulfillment, order_destination
+from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, waiting_units
 from orders.services.inputs import OrderInput
 from orders.services.lifecycle import ensure_transition
 from orders.services.risk import RiskHit, risk_check
@@ -285,13 +285,17 @@ def order_place(
     try:
         with transaction.atomic():
             _preorder_caps_check(lines)
+            requested = [request for request in requests if request is not None]
             routed = stock_allocate_lines(
                 seller_id=seller.pk,
-                requests=[request for request in requests if request is not None],
+                requests=requested,
                 destination=destination,
                 strategy=seller.routing_strategy,
                 warehouse_ids=warehouse_ids,
                 pickup=pickup,
+                held_back=waiting_units(
+                    seller_id=seller.pk, product_ids={p for r in requested for p, _ in r.components}
+                ),
             )
             granted = {id(line): grant.granted for line, grant in zip(routed_lines, routed.grants, strict=True)}
             for line in lines:

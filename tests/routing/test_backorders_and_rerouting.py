@@ -469,3 +469,14 @@ def test_a_kit_is_as_available_as_its_scarcest_component(seller, gift_box, east,
 
     assert [(w.warehouse_code, w.available) for w in availability.warehouses] == [("EAST", 2)]
     assert availability.available == 2
+
+
+def test_a_new_order_does_not_jump_the_queue_of_waiting_backorders(seller, lamp, east):
+    waiting_order = place(seller, [("LAMP", 2)])
+    stock_receive(product=lamp, warehouse=east, quantity=3, actor=STAFF)
+    # Before the worker has filled the backorder, a new order arrives.
+    newcomer = place(seller, [("LAMP", 3)])
+
+    assert held(newcomer) == {"EAST": 1} and waiting(newcomer) == [2]
+    dispatch("stock.available")
+    assert waiting(waiting_order) == [0] and held(waiting_order) == {"EAST": 2}
