@@ -6,7 +6,7 @@ from django.core import mail
 
 from core.models import OutboxEvent
 from core.outbox import outbox_dispatch
-from inventory.models import LedgerKind, Stock, StockLedgerEntry
+from inventory.models import BackorderPolicy, KitComponent, LedgerKind, ProductKind, Stock, StockLedgerEntry
 from orders.models import Allocation, EventType
 from orders.status import FulfillmentStatus, Lifecycle
 from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
@@ -20,6 +20,7 @@ from shipping.services.shipments import (
     shipments_sync,
 )
 from shipping.status import ShipmentStatus
+from tests.factories import ProductFactory
 from tests.shipping.conftest import STAFF, packed, placed
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +170,36 @@ def test_picking_moves_a_confirmed_order_into_fulfillment(shop):
     order.refresh_from_db()
     assert order.lifecycle == Lifecycle.IN_FULFILLMENT
     assert order.events.filter(type=EventType.STATUS_CHANGED, data__after=Lifecycle.IN_FULFILLMENT).exists()
+
+
+def test_a_kit_ships_its_components_and_the_line_advances_in_kits(shop, table_carrier):
+    kit = ProductFactory(seller=shop["seller"], sku="GIFTSET", kind=ProductKind.KIT)
+    KitComponent.objects.create(kit=kit, component=shop["mug"], quantity=2)
+    order = placed(shop, [("GIFTSET", 2)])
+    shipment = Shipment.objects.get(order=order)
+    assert [(line.sku, line.quantity, line.order_line.sku) for line in shipment.lines.all()] == [("MUG", 4, "GIFTSET")]
+
+    ship(shipment, table_carrier)
+
+    line = order.lines.get()
+    assert line.quantity_shipped == 2
+    stock = Stock.objects.get(product=shop["mug"], warehouse=shop["east"])
+    assert (stock.on_hand, stock.allocated) == (6, 0)
+    order.refresh_from_db()
+    assert order.fulfillment_status == FulfillmentStatus.SHIPPED
+
+
+def test_backordered_units_stay_behind_and_the_order_stays_open(shop, table_carrier):
+    shop["mug"].backorder_policy = BackorderPolicy.ALLOW
+    shop["mug"].save()
+    order = placed(shop, [("MUG", 12)])
+    line = order.lines.get()
+    assert (line.quantity_backordered, Shipment.objects.get(order=order).lines.get().quantity) == (2, 10)
+
+    ship(Shipment.objects.get(order=order), table_carrier)
+
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert (line.quantity_shipped, line.quantity_backordered) == (10, 2)
+    assert order.fulfillment_status == FulfillmentStatus.PARTIALLY_SHIPPED
+    assert order.lifecycle == Lifecycle.IN_FULFILLMENT
