@@ -8,8 +8,10 @@ from core.models import OutboxEvent
 from core.outbox import outbox_dispatch
 from inventory.models import BackorderPolicy, KitComponent, LedgerKind, ProductKind, Stock, StockLedgerEntry
 from orders.models import Allocation, EventType
+from orders.services import order_cancel
 from orders.status import FulfillmentStatus, Lifecycle
 from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
+from shipping.handlers import shipments_sync_for_event
 from shipping.models import Shipment
 from shipping.services.labels import shipment_label_buy
 from shipping.services.shipments import (
@@ -203,3 +205,19 @@ def test_backordered_units_stay_behind_and_the_order_stays_open(shop, table_carr
     assert (line.quantity_shipped, line.quantity_backordered) == (10, 2)
     assert order.fulfillment_status == FulfillmentStatus.PARTIALLY_SHIPPED
     assert order.lifecycle == Lifecycle.IN_FULFILLMENT
+
+
+def test_cancelling_the_order_cancels_its_open_shipments_and_queues_the_label_void(
+    shop, table_carrier, django_capture_on_commit_callbacks
+):
+    order = placed(shop, [("MUG", 1)])
+    shipment = packed(Shipment.objects.get(order=order))
+    shipment_label_buy(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF, carrier_id=table_carrier.pk)
+    order_cancel(seller_id=order.seller_id, order_id=order.pk, actor=STAFF, reason="customer changed their mind")
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        shipments_sync_for_event(OutboxEvent.objects.get(topic="order.cancelled"))
+
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.CANCELLED
+    assert any("label_void_task" in repr(getattr(callback, "func", callback)) for callback in queued)
