@@ -9,8 +9,7 @@ sequence, credit note sequence.
 """
 
 import hashlib
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -24,9 +23,6 @@ from orders.events import order_event
 from orders.invoicing.exceptions import CreditExceedsInvoice, InvalidRefund, InvoiceNotAllowed
 from orders.invoicing.figures import (
     DocumentDraft,
-    LineFigures,
-    OrderFigures,
-    TaxBreakdown,
     TaxRateTotal,
     credit_note_draft,
     invoice_draft,
@@ -43,6 +39,7 @@ from orders.invoicing.models import (
     InvoiceTaxLine,
 )
 from orders.invoicing.pdf import render_credit_note_pdf, render_invoice_pdf
+from orders.invoicing.snapshots import order_figures, order_snapshot, seller_snapshot
 from orders.locks import order_lock
 from orders.models import EventType, Order, OrderLine
 from orders.status import Lifecycle, PaymentStatus
@@ -53,9 +50,6 @@ INVOICE_SEQUENCE = "invoice"
 CREDIT_NOTE_SEQUENCE = "credit_note"
 INVOICE_PREFIX = "INV"
 CREDIT_NOTE_PREFIX = "CN"
-# Where placement keeps the tax breakdown its lines cannot carry (orders.finance's
-# TAX_METADATA_KEY; a test keeps the two equal).
-TAX_BREAKDOWN_KEY = "waybill_tax"
 
 
 @dataclass(frozen=True)
@@ -85,83 +79,6 @@ def invoice_due(*, seller: Seller, order: Order, occasion: str) -> bool:
     if occasion == InvoiceTrigger.PAID:
         return seller.invoice_trigger == InvoiceTrigger.PAID
     return False
-
-
-def tax_breakdown(order: Order, lines: list[OrderLine]) -> TaxBreakdown | None:
-    """The breakdown placement's tax computation keeps in the order's metadata, or None
-    when the order has none (or one that does not fit its lines)."""
-    kept = order.metadata.get(TAX_BREAKDOWN_KEY) if isinstance(order.metadata, dict) else None
-    if not isinstance(kept, dict):
-        return None
-    try:
-        shipping = kept["shipping"]
-        line_discounts = [Money(Decimal(entry["discount"]), order.currency) for entry in kept["lines"]]
-        breakdown = TaxBreakdown(
-            line_discounts=line_discounts,
-            shipping_rate=Decimal(shipping["rate"]),
-            shipping_tax=Money(Decimal(shipping["tax"]), order.currency),
-            shipping_discount=Money(Decimal(shipping["discount"]), order.currency),
-            shipping_name=str(shipping.get("name") or ""),
-        )
-    except (KeyError, TypeError, ArithmeticError):
-        return None
-    return breakdown if len(line_discounts) == len(lines) else None
-
-
-def order_figures(*, order: Order, lines: list[OrderLine], prices_include_tax: bool) -> OrderFigures:
-    """What is billed: every line's units that were not cancelled."""
-    breakdown = tax_breakdown(order, lines)
-    billed = [index for index, line in enumerate(lines) if line.quantity > line.quantity_cancelled]
-    if breakdown is not None:
-        breakdown = replace(breakdown, line_discounts=[breakdown.line_discounts[index] for index in billed])
-    billed_lines = [lines[index] for index in billed]
-    return OrderFigures(
-        breakdown=breakdown,
-        currency=order.currency,
-        prices_include_tax=prices_include_tax,
-        lines=[
-            LineFigures(
-                sku=line.sku,
-                description=line.name,
-                quantity=line.quantity - line.quantity_cancelled,
-                unit_price=line.unit_price,
-                line_total=line.line_total,
-                tax_rate=line.tax_rate,
-                tax_amount=line.tax_amount,
-            )
-            for line in billed_lines
-        ],
-        shipping_total=order.shipping_total,
-        discount_total=order.discount_total,
-        tax_total=order.tax_total,
-        total=order.total,
-    )
-
-
-def _seller_snapshot(seller: Seller) -> dict:
-    return {
-        "seller_id": seller.pk,
-        "seller_name": seller.legal_name or seller.name,
-        "seller_address": seller.legal_address,
-        "seller_tax_id": seller.tax_id,
-        "seller_email": seller.support_email,
-        "seller_timezone": seller.timezone,
-    }
-
-
-def _order_snapshot(order: Order) -> dict:
-    billing = order.billing_address or order.shipping_address
-    return {
-        "order": order,
-        "buyer_name": order.customer_name or billing.get("name", ""),
-        "buyer_email": order.customer_email,
-        "billing_address": billing,
-        "shipping_address": order.shipping_address,
-        "order_number": order.number,
-        "order_placed_at": order.placed_at,
-        "order_channel": order.channel,
-        "order_external_id": order.external_id,
-    }
 
 
 def _line_fields(draft: DocumentDraft) -> list[dict]:
@@ -237,8 +154,8 @@ def _invoice_issue_locked(order: Order, *, seller: Seller, actor: Actor, trigger
     issued_at = timezone.now()
     number = sequence_next(seller_id=seller.pk, name=INVOICE_SEQUENCE)
     invoice = Invoice.objects.create(
-        **_seller_snapshot(seller),
-        **_order_snapshot(order),
+        **seller_snapshot(seller),
+        **order_snapshot(order),
         number=number,
         display_number=display_number(
             prefix=INVOICE_PREFIX, number=number, issued_at=issued_at, seller_timezone=seller.timezone
@@ -326,7 +243,7 @@ def _credit_note_write(
     number = sequence_next(seller_id=seller.pk, name=CREDIT_NOTE_SEQUENCE)
     # The seller as of today (the credit note is issued today); the buyer as invoiced.
     credit_note = CreditNote.objects.create(
-        **_seller_snapshot(seller),
+        **seller_snapshot(seller),
         order=order,
         buyer_name=invoice.buyer_name,
         buyer_email=invoice.buyer_email,

@@ -10,7 +10,8 @@ from djmoney.money import Money
 from core.actor import Actor
 from orders.finance.tax.base import TAX_METADATA_KEY
 from orders.invoicing.models import InvoiceLine, InvoiceTaxLine
-from orders.invoicing.services import TAX_BREAKDOWN_KEY, credit_note_issue, invoice_issue
+from orders.invoicing.services import credit_note_issue, invoice_issue
+from orders.invoicing.snapshots import TAX_BREAKDOWN_KEY
 from tests.factories import place
 from tests.finance.helpers import BERLIN, rate, shop
 
