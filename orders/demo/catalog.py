@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 
+from orders.demo.people import CITIES
+
 
 def ean13(first_twelve: str) -> str:
     """Append the GS1 check digit: weights 1 and 3 alternate from the left."""
@@ -48,6 +50,16 @@ class ProductSpec:
 
 
 @dataclass(frozen=True)
+class TaxRateSpec:
+    """A tax rate the seller charges on the standard class: a country, or one region of it."""
+
+    country: str
+    region: str
+    rate: Decimal
+    name: str
+
+
+@dataclass(frozen=True)
 class ChannelSpec:
     channel: str
     account: str
@@ -78,6 +90,7 @@ class SellerSpec:
     staff_username: str
     staff_name: tuple[str, str]
     bin_aisles: str
+    tax_rates: tuple[TaxRateSpec, ...] = ()
 
     def barcode(self, index: int) -> str:
         return ean13(f"{self.gs1_company_prefix}{index + 1:05d}")
@@ -93,6 +106,29 @@ def _product(sku, name, price, grams, size, stocked_in, season="", launched_days
         stocked_in=tuple(stocked_in.split()),
         season=season,
         launched_days_ago=launched_days_ago,
+    )
+
+
+def _sales_tax_by_region() -> tuple[TaxRateSpec, ...]:
+    """US sales tax and Canadian GST/HST/PST, one rate per state or province: its
+    largest city's combined rate (in life it varies by city and county; the demo keeps
+    one per region). States without sales tax (Oregon) get no rate, so no tax."""
+    largest = {}
+    for city in CITIES:
+        key = (city.country, city.region)
+        if city.country in ("US", "CA") and (key not in largest or city.weight > largest[key].weight):
+            largest[key] = city
+    return tuple(
+        TaxRateSpec(country, region, city.sales_tax, f"{region} sales tax")
+        for (country, region), city in sorted(largest.items())
+        if city.sales_tax > 0
+    )
+
+
+def _vat(*rates: tuple[str, str]) -> tuple[TaxRateSpec, ...]:
+    return tuple(
+        TaxRateSpec(country, "", Decimal(rate), f"VAT {country} {(Decimal(rate) * 100).normalize():f} %")
+        for country, rate in rates
     )
 
 
@@ -207,6 +243,8 @@ NORTHWIND = SellerSpec(
     staff_username="northwind",
     staff_name=("Maya", "Okafor"),
     bin_aisles="ABCDEF",
+    # Sales tax where Northwind collects it; exports to Europe carry none.
+    tax_rates=_sales_tax_by_region(),
 )
 
 
@@ -332,6 +370,19 @@ LINDQVIST = SellerSpec(
     staff_username="lindqvist",
     staff_name=("Elin", "Lindqvist"),
     bin_aisles="KLMN",
+    # EU VAT of the customer's country (one-stop shop), included in the prices; exports
+    # to Norway and Switzerland are zero-rated, so they have no rate.
+    tax_rates=_vat(
+        ("SE", "0.25"),
+        ("DK", "0.25"),
+        ("FI", "0.255"),
+        ("DE", "0.19"),
+        ("NL", "0.21"),
+        ("BE", "0.21"),
+        ("FR", "0.20"),
+        ("AT", "0.20"),
+        ("LU", "0.17"),
+    ),
 )
 
 SELLERS = (NORTHWIND, LINDQVIST)

@@ -161,6 +161,7 @@ class OrderGenerator:
         self.today = today
         self.tz = ZoneInfo(spec.timezone)
         self.currency = spec.base_currency
+        self.vat = {rate.country: rate.rate for rate in spec.tax_rates if not rate.region}
         self.popularity = [1 / (rank + 1) ** 1.1 for rank in range(len(spec.products))]
         self.countries = [country for country, _ in spec.markets]
         self.country_shares = [share for _, share in spec.markets]
@@ -301,14 +302,24 @@ class OrderGenerator:
 
     def charges(self, channel: str, day: date, city: City, subtotal: Decimal) -> tuple[str, Decimal, Decimal, Decimal]:
         """Promo code, discount, shipping and tax of a basket worth ``subtotal``. Sales
-        tax is added on top where prices exclude it (US, Canada); VAT-inclusive prices
-        carry none on top."""
+        tax is added on top where prices exclude it (US, Canada); with VAT-inclusive
+        prices the tax is the VAT of the destination inside what is charged, kept at
+        order level (the orders placed today get it per line from the seller's rates)."""
         currency = self.currency
         promo_code, rate = self.promo(channel, day)
         discount = round_amount(subtotal * rate, currency)
         shipping = self.shipping_fee(channel, city.country, subtotal - discount)
-        taxable = Decimal(0) if self.spec.prices_include_tax else subtotal - discount + shipping
-        return promo_code, discount, shipping, round_amount(taxable * city.sales_tax, currency)
+        charged = subtotal - discount + shipping
+        if self.spec.prices_include_tax:
+            vat = self.vat.get(city.country, Decimal(0))
+            return promo_code, discount, shipping, round_amount(charged * vat / (1 + vat), currency)
+        return promo_code, discount, shipping, round_amount(charged * city.sales_tax, currency)
+
+    def order_total(self, *, subtotal: Decimal, shipping: Decimal, tax: Decimal, discount: Decimal) -> Decimal:
+        """Tax is added on top only where prices exclude it."""
+        if self.spec.prices_include_tax:
+            return subtotal + shipping - discount
+        return subtotal + shipping + tax - discount
 
     def placed_at(self, day: date, channel: str) -> datetime:
         rng = self.rng
@@ -388,7 +399,7 @@ class OrderGenerator:
             shipping=shipping,
             tax=tax,
             discount=discount,
-            total=subtotal + shipping + tax - discount,
+            total=self.order_total(subtotal=subtotal, shipping=shipping, tax=tax, discount=discount),
             payment_status="paid_externally" if channel in ("amazon", "ebay") else "paid",
             promo_code=promo_code,
             confirmed_at=confirmed,

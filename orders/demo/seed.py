@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from djmoney.money import Money
 
 from core.actor import Actor
 from inventory.exceptions import InsufficientStock
@@ -29,6 +30,10 @@ from orders.demo.history import OrderGenerator, expected_customers
 from orders.demo.ledger import StockKey, StockPolicy, simulate_ledger, whole_cases
 from orders.demo.people import CITIES, City
 from orders.demo.writer import Catalog, HistoryCounts, catalog_create, history_write, stocks_create
+from orders.finance.management.commands.exchange_rates_load import SAMPLE as SAMPLE_EXCHANGE_RATES
+from orders.finance.models import TaxRate
+from orders.finance.selectors import exchange_rate_for
+from orders.finance.services.exchange import exchange_rates_load
 from orders.models import Order, RiskRule, RiskRuleKind
 from orders.services import AddressInput, LineInput, OrderInput, order_cancel, order_place, order_transition
 from orders.services.placement import ORDER_NUMBER_SEQUENCE
@@ -40,6 +45,9 @@ from sellers.services import api_key_create, membership_grant
 ACTOR = Actor.system("demo seed")
 ADMIN_USERNAME = "admin"
 MARKETPLACE_CHANNELS = ("amazon", "ebay")
+# Lindqvist's Swedish web shop charges in kronor: its prices are the euro prices at the
+# stored exchange rate, so the sales report has a currency to convert.
+LOCAL_SHOP_CURRENCY = {("lindqvist", "SE"): "SEK"}
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,28 @@ def _address(name: str, line1: str, city: City) -> AddressInput:
     )
 
 
+def _tax_rates_create(*, seller: Seller, spec: SellerSpec) -> None:
+    TaxRate.objects.bulk_create(
+        TaxRate(seller=seller, country=rate.country, region=rate.region, rate=rate.rate, name=rate.name)
+        for rate in spec.tax_rates
+    )
+
+
+def _local_prices(spec: SellerSpec, country: str, channel: str, today: date) -> Callable[[Decimal], Decimal] | None:
+    """The conversion of a base-currency amount to the local shop's currency, if the
+    seller's shop for ``country`` charges in another currency and a rate is stored."""
+    currency = LOCAL_SHOP_CURRENCY.get((spec.slug, country))
+    if currency is None or channel != "storefront":
+        return None
+    rate = exchange_rate_for(source=spec.base_currency, target=currency, on=today)
+    if rate is None:
+        return None
+    return lambda amount: rate.convert(Money(amount, spec.base_currency)).amount
+
+
 def _open_order_input(generator: OrderGenerator, placed_at: datetime, *, billed_abroad: bool) -> OrderInput:
+    """Marketplaces send the tax they charged; Waybill computes it for the other
+    channels from the seller's rates, so those send none."""
     spec, today, rng = generator.spec, generator.today, generator.rng
     channel = generator.channel()
     customer = generator.customer()
@@ -126,18 +155,25 @@ def _open_order_input(generator: OrderGenerator, placed_at: datetime, *, billed_
     if billed_abroad:
         elsewhere = rng.choice([c for c in CITIES if c.country != city.country])
         billing = _address(customer.name, customer.line1, elsewhere)
+    currency, lines = spec.base_currency, [LineInput(sku=spec.products[i].sku, quantity=q) for i, q in basket]
+    if local := _local_prices(spec, city.country, channel.channel, today):
+        currency = LOCAL_SHOP_CURRENCY[(spec.slug, city.country)]
+        lines = [
+            LineInput(sku=spec.products[i].sku, quantity=q, unit_price=local(spec.products[i].price)) for i, q in basket
+        ]
+        discount, shipping = min(local(discount), local(subtotal)), local(shipping)
     return OrderInput(
-        currency=spec.base_currency,
+        currency=currency,
         shipping_address=_address(customer.name, customer.line1, city),
         billing_address=billing,
-        lines=[LineInput(sku=spec.products[index].sku, quantity=quantity) for index, quantity in basket],
+        lines=lines,
         channel=channel.channel,
         channel_account=channel.account,
         external_id=generator.external_id(channel.channel, channel.account),
         customer_email=customer.email,
         customer_name=customer.name,
         shipping_total=shipping,
-        tax_total=tax,
+        tax_total=tax if channel.channel in MARKETPLACE_CHANNELS else None,
         discount_total=discount,
         metadata={"promo_code": promo_code} if promo_code else {},
         paid_externally=channel.channel in MARKETPLACE_CHANNELS,
@@ -196,6 +232,7 @@ def seller_seed(*, spec: SellerSpec, options: SeedOptions, now: datetime, log: C
     log(f"  {spec.name}: simulated {len(plans)} orders and {len(ledger)} ledger entries")
     with transaction.atomic():
         catalog = catalog_create(spec=spec, opened_at=opened_at, now=now)
+        _tax_rates_create(seller=catalog.seller, spec=spec)
         stocks = stocks_create(catalog=catalog, balances=balances, aisles=spec.bin_aisles)
         history = history_write(catalog=catalog, plans=plans, ledger=ledger, stocks=stocks, actor=ACTOR)
         SellerSequence.objects.create(seller=catalog.seller, name=ORDER_NUMBER_SEQUENCE, last_value=len(plans))
@@ -244,6 +281,8 @@ def seed_demo(*, options: SeedOptions, log: Callable[[str], None] = lambda messa
     started = time.monotonic()
     now = timezone.now()
     result = SeedResult()
+    with SAMPLE_EXCHANGE_RATES.open(newline="", encoding="utf-8") as rates:
+        exchange_rates_load(stream=rates, source="sample rates (illustrative)")
     for spec in SELLERS:
         existing = Seller.objects.filter(slug=spec.slug).first()
         if existing is not None:

@@ -58,6 +58,7 @@ def catalog_create(*, spec: SellerSpec, opened_at: datetime, now: datetime) -> C
         country=spec.country,
         timezone=spec.timezone,
         support_email=spec.support_email,
+        prices_include_tax=spec.prices_include_tax,
     )
     warehouses = Warehouse.objects.bulk_create(
         Warehouse(
