@@ -1,19 +1,27 @@
 """The tax arithmetic over random baskets, rates, currencies (JPY 0 decimals, USD 2,
 KWD 3) and both pricing modes: every amount on the minor-unit grid, the discount
-shares add up, each tax within half a minor unit of exact, and the order adds up."""
+shares add up, each tax within half a minor unit of exact, and the order adds up; then
+the same through ``order_place`` and the database, as stored."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from djmoney.money import Money
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.actor import Actor
 from core.money import from_minor_units, is_on_minor_unit_grid, quantum, zero
 from orders.finance.models import TaxRate
-from orders.finance.tax.base import TaxRequest
+from orders.finance.tax.base import TAX_METADATA_KEY, TaxRequest
 from orders.finance.tax.calculation import discount_split, order_taxes, taxable_charges
 from orders.finance.tax.table import quote_from_rates
+from orders.models import Order, OrderLine
+from orders.services import LineInput, order_place
+from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_input, stocked
+from tests.finance.helpers import NEW_YORK
 
 CLASSES = ("standard", "reduced", "zero", "books")
 rates = st.decimals(min_value=0, max_value=Decimal("0.3"), places=5)
@@ -123,3 +131,72 @@ def test_a_discount_beyond_goods_and_shipping_has_no_split(discount_units, shipp
     discount = from_minor_units(sum(goods) + shipping_units + discount_units, "USD")
 
     assert discount_split(discount=discount, line_totals=line_totals, shipping=shipping) is None
+
+
+@st.composite
+def placements(draw):
+    currency = draw(st.sampled_from(["JPY", "USD", "KWD"]))
+    lines = draw(
+        st.lists(
+            st.tuples(st.sampled_from(CLASSES), st.integers(0, 200_000), st.integers(1, 9)), min_size=1, max_size=5
+        )
+    )
+    shipping = draw(st.integers(0, 5_000))
+    goods = sum(unit * quantity for _, unit, quantity in lines)
+    return {
+        "currency": currency,
+        "inclusive": draw(st.booleans()),
+        "lines": lines,
+        "shipping": shipping,
+        "discount": draw(st.integers(0, goods + shipping)),
+        "rates": {tax_class: draw(rates) for tax_class in CLASSES if draw(st.booleans())},
+    }
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=placements())
+def test_placed_orders_add_up_as_stored(case):
+    currency = case["currency"]
+    seller = SellerFactory(base_currency=currency, prices_include_tax=case["inclusive"])
+    warehouse = WarehouseFactory(seller=seller)
+    for tax_class, value in case["rates"].items():
+        TaxRate.objects.create(
+            seller=seller, country="US", region="NY", tax_class=tax_class, rate=value, name=tax_class
+        )
+    TaxRate.objects.create(seller=seller, country="CA", rate=Decimal("0.05"), name="GST")  # the seller taxes somewhere
+    inputs = []
+    for position, (tax_class, unit, quantity) in enumerate(case["lines"]):
+        product = ProductFactory(
+            seller=seller, sku=f"P{position}", price=from_minor_units(unit, currency), tax_class=tax_class
+        )
+        stocked(product, warehouse, quantity)
+        inputs.append(LineInput(sku=product.sku, quantity=quantity))
+    data = replace(
+        order_input(
+            [],
+            currency=currency,
+            shipping_address=NEW_YORK,
+            shipping_total=from_minor_units(case["shipping"], currency).amount,
+            discount_total=from_minor_units(case["discount"], currency).amount,
+            tax_total=None,
+        ),
+        lines=inputs,
+    )
+
+    placed = order_place(seller=seller, data=data, actor=Actor.system("hypothesis"))
+
+    order = Order.objects.get(pk=placed.pk)
+    lines = list(OrderLine.objects.filter(order=order))
+    shipping_tax = Money(order.metadata[TAX_METADATA_KEY]["shipping"]["tax"], currency)
+    assert order.subtotal == sum((line.line_total for line in lines), zero(currency))
+    assert order.tax_total == sum((line.tax_amount for line in lines), shipping_tax)
+    for line in lines:
+        expected_rate = case["rates"].get(line.tax_class, case["rates"].get("standard", Decimal(0)))
+        assert line.tax_rate == expected_rate
+        assert is_on_minor_unit_grid(line.tax_amount.amount, currency)
+    if case["inclusive"]:
+        assert order.total == order.subtotal + order.shipping_total - order.discount_total
+    else:
+        assert order.total == order.subtotal + order.shipping_total + order.tax_total - order.discount_total
+    assert is_on_minor_unit_grid(order.total.amount, currency) and order.total.amount >= 0
