@@ -88,6 +88,8 @@ def refund_request(*, seller_id: int, order_id: int, data: RefundInput, actor: A
 
 
 def _check_amount(amount: Money, *, left: Money, currency: str) -> None:
+    if amount.amount <= 0 and left.amount > 0:
+        raise ValidationFailed(details={"amount": ["Must be more than zero."]})
     if not is_on_minor_unit_grid(amount.amount, currency):
         raise ValidationFailed(
             details={"amount": [f"{currency} has no amounts finer than {from_minor_units(1, currency).amount}."]}
