@@ -50,11 +50,12 @@ class StatedRate:
     via: str
     origin: str  # where the stored rates came from, e.g. "ECB" or a file name
     backend: str
+    stored: str = ""  # the stored rate(s) it derives from, as written, e.g. "1 EUR = 11.17 SEK"
 
     @property
     def display(self) -> str:
-        """The rate as written: no trailing zeros, no exponent."""
-        return f"{self.rate.normalize():f}"
+        """The rate to eight significant digits (an inverse or cross rate has many)."""
+        return f"{self.rate.normalize():.8g}" if self.rate.adjusted() < 8 else f"{self.rate:f}"
 
     def convert(self, money: Money) -> Money:
         """``money`` in the target currency through django-money, rounded half-up to
@@ -93,12 +94,10 @@ def exchange_rate_for(*, source: str, target: str, on: date) -> StatedRate | Non
         rate = Decimal(get_rate(source, target, backend=backend))
     except MissingRate:
         return None  # django-money's tables are behind ours: no conversion rather than a guess
-    origins = {chosen.source}
+    used = [chosen]
     if via == "cross":
-        origins |= set(
-            ExchangeRate.objects.filter(
-                date=chosen.date, base_currency=chosen.base_currency, quote_currency=target
-            ).values_list("source", flat=True)
+        used += list(
+            ExchangeRate.objects.filter(date=chosen.date, base_currency=chosen.base_currency, quote_currency=target)
         )
     return StatedRate(
         source=source,
@@ -107,6 +106,7 @@ def exchange_rate_for(*, source: str, target: str, on: date) -> StatedRate | Non
         date=chosen.date,
         base=chosen.base_currency,
         via=via,
-        origin=", ".join(sorted(origins)),
+        origin=", ".join(sorted({row.source for row in used})),
         backend=backend,
+        stored=", ".join(f"1 {row.base_currency} = {row.rate.normalize():f} {row.quote_currency}" for row in used),
     )

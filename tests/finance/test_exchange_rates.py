@@ -60,6 +60,7 @@ def test_inverse_and_cross_rates(rates):
     cross = exchange_rate_for(source="SEK", target="USD", on=FEB)
 
     assert inverse.via == "inverse" and inverse.convert(Money("11.00", "USD")) == Money("10.00", "EUR")
+    assert (inverse.display, inverse.stored) == ("0.90909091", "1 EUR = 1.1 USD")
     # SEK and USD are both quoted against EUR only on 2 January: 1.10 / 11.00.
     assert (cross.via, cross.date, cross.rate) == ("cross", JAN, Decimal("0.1"))
     assert cross.convert(Money("1000", "SEK")) == Money("100.00", "USD")

@@ -114,6 +114,7 @@ def test_the_report_converts_each_currency_and_states_the_rate(january):
         "source": "ECB",
         "via": "direct",
         "quoted_against": "EUR",
+        "stored": "1 EUR = 1.1 USD",
     }
     assert eur["converted"] == {
         "gross": {"amount": "65.45", "currency": "USD"},
@@ -190,7 +191,8 @@ def test_the_admin_report_shows_the_users_seller_with_rates_and_what_is_not_conv
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "1 EUR = 1.1 USD" in html and "direct rate of Jan. 2, 2025" in html and "source: ECB" in html
+    assert "1 EUR = 1.1 USD" in html and "direct: 1 EUR = 1.1 USD on 2025-01-02" in html and "source: ECB" in html
+    assert "1 SEK = 0.1 USD" in html and "cross: 1 EUR = 11 SEK, 1 EUR = 1.1 USD on 2025-01-02" in html
     assert "Not convertible: no JPY/USD rate stored" in html
     assert "Without JPY (not convertible)" in html
     assert list(response.context["form"].fields["seller"].queryset) == [january]

@@ -28,6 +28,7 @@ class StatedRateSerializer(serializers.Serializer):
         help_text="direct: stored as currency→base; inverse: base→currency; cross: both quoted against one base.",
     )
     quoted_against = serializers.CharField(source="base", help_text="The base currency the stored rates quote.")
+    stored = serializers.CharField(help_text='The stored rate(s) it derives from, e.g. "1 EUR = 11.17 SEK".')
 
 
 class ConvertedSerializer(serializers.Serializer):
