@@ -14,6 +14,7 @@ from inventory.selectors import product_components
 from inventory.services import LineRequest, stock_allocate_lines
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
+from orders.finance.tax.calculation import order_total
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
@@ -136,15 +137,28 @@ def order_line_cancel(
         )
         line.quantity_backordered -= from_waiting
         line.quantity_cancelled += quantity
-        line.line_total = round_money(line.unit_price * (line.quantity - line.quantity_cancelled))
+        remaining = line.quantity - line.quantity_cancelled
+        line.line_total = round_money(line.unit_price * remaining)
+        # The line's tax shrinks with it, in proportion to what is left (a placed order's
+        # rate never changes); the order's tax drops by as much.
+        tax_before = line.tax_amount
+        line.tax_amount = round_money(line.tax_amount * remaining / (remaining + quantity))
+        order.tax_total -= tax_before - line.tax_amount
         OrderLine.objects.filter(pk=line.pk).update(
             quantity_cancelled=F("quantity_cancelled") + quantity,
             quantity_backordered=line.quantity_backordered,
             line_total=line.line_total,
+            tax_amount=line.tax_amount,
         )
         before_total = order.total
         order.subtotal = sum((candidate.line_total for candidate in lines), zero(order.currency))
-        order.total = order.subtotal + order.shipping_total + order.tax_total - order.discount_total
+        order.total = order_total(
+            subtotal=order.subtotal,
+            shipping=order.shipping_total,
+            tax=order.tax_total,
+            discount=order.discount_total,
+            inclusive=order.seller.prices_include_tax,
+        )
         if order.total.amount < 0:
             raise OrderNotEditable(
                 "The discount would exceed what is left of the order; cancel the whole order instead.",

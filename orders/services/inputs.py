@@ -62,7 +62,7 @@ class OrderInput:
     customer_phone: str = ""
     billing_address: AddressInput | None = None
     shipping_total: Decimal = Decimal(0)
-    tax_total: Decimal = Decimal(0)
+    tax_total: Decimal | None = None  # None: not stated; Waybill computes it from the seller's rates
     discount_total: Decimal = Decimal(0)
     customer_note: str = ""
     metadata: dict = field(default_factory=dict)

@@ -283,6 +283,6 @@ def test_the_created_order_renders_as_a_later_read_does_and_costs_few_queries(ap
 
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert created.json() == api.get(created["Location"]).json()
-    # key, products, seller checks, stock lock, stock update, number, order, lines,
-    # allocations, events, outbox
-    assert len(statements) <= 11, statements
+    # key, products, seller checks, tax rates, units older orders wait for, stock lock,
+    # stock update, number, order, lines, allocations, events, outbox
+    assert len(statements) <= 13, statements

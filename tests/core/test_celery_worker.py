@@ -36,7 +36,7 @@ def test_worker_relays_the_order_event_and_emails_the_customer(worker):
         time.sleep(0.2)
         event.refresh_from_db()
     assert event.dispatched_at is not None, "the worker did not relay the event within 45 s"
-    assert event.handled == ["orders.confirmation_email", "orders.webhooks"]
+    assert event.handled == ["orders.confirmation_email", "orders.webhooks", "shipping.shipments_sync"]
     messages = list(mail_dir.glob("*.log"))
     assert len(messages) == 1
     text = messages[0].read_text()

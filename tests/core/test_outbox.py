@@ -53,7 +53,7 @@ def test_dispatch_sends_the_confirmation_once_however_often_it_runs(placed_order
     assert "2 × " in message.body and "20.00 USD" in message.body
     event.refresh_from_db()
     assert event.dispatched_at is not None
-    assert event.handled == ["orders.confirmation_email", "orders.webhooks"]
+    assert event.handled == ["orders.confirmation_email", "orders.webhooks", "shipping.shipments_sync"]
 
 
 def test_no_confirmation_when_the_seller_turned_them_off(seller, placed_order):

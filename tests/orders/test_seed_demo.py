@@ -16,6 +16,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory.models import Product, Stock, StockLedgerEntry, Warehouse
+from orders.finance.tax.calculation import order_total
 from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
 from orders.status import Lifecycle
 from sellers.models import ApiKey, Seller, SellerSequence, StaffMembership
@@ -145,7 +146,13 @@ def test_orders_add_up_and_are_numbered_without_gaps(seeded):
     line_totals = dict(OrderLine.objects.values_list("order").annotate(total=Sum("line_total")).order_by())
     for order in Order.objects.all():
         assert order.subtotal.amount == line_totals[order.pk]
-        assert order.total == order.subtotal + order.shipping_total + order.tax_total - order.discount_total
+        assert order.total == order_total(
+            subtotal=order.subtotal,
+            shipping=order.shipping_total,
+            tax=order.tax_total,
+            discount=order.discount_total,
+            inclusive=order.seller.prices_include_tax,
+        )
     for seller in Seller.objects.all():
         numbers = sorted(Order.objects.filter(seller=seller).values_list("number", flat=True))
         assert numbers == list(range(1, len(numbers) + 1))
