@@ -24,6 +24,7 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from inventory.exceptions import InsufficientStock
+from inventory.models import BackorderPolicy, KitComponent, Product, ProductKind, Warehouse
 from inventory.services import stock_receive
 from orders.demo.catalog import SELLERS, SellerSpec
 from orders.demo.history import OrderGenerator, expected_customers
@@ -211,6 +212,45 @@ def _open_orders_place(*, seller: Seller, generator: OrderGenerator, count: int,
     return len(placed), not_placed
 
 
+def _selling_options_create(*, catalog: Catalog, spec: SellerSpec, today: date) -> None:
+    """What the year's history does not show: a gift set sold from two products' stock,
+    a product that takes backorders, one on preorder, and a pickup counter at the
+    first warehouse."""
+    seller, products = catalog.seller, catalog.products
+    first, second = products[0], products[1]
+    gift = Product.objects.create(
+        seller=seller,
+        sku=f"{first.sku}-SET",
+        name=f"Gift set: {first.name} and {second.name}",
+        price=first.price + second.price,
+        barcode=spec.barcode(len(products)),
+        weight_grams=first.weight_grams + second.weight_grams,
+        length_mm=max(first.length_mm, second.length_mm),
+        width_mm=max(first.width_mm, second.width_mm),
+        height_mm=first.height_mm + second.height_mm,
+        kind=ProductKind.KIT,
+    )
+    KitComponent.objects.bulk_create(
+        [KitComponent(kit=gift, component=first, quantity=1), KitComponent(kit=gift, component=second, quantity=1)]
+    )
+    Product.objects.filter(pk=products[2].pk).update(backorder_policy=BackorderPolicy.ALLOW)
+    Product.objects.create(
+        seller=seller,
+        sku=f"{first.sku}-NEXT",
+        name=f"{first.name}, next edition (preorder)",
+        price=first.price,
+        barcode=spec.barcode(len(products) + 1),
+        weight_grams=first.weight_grams,
+        length_mm=first.length_mm,
+        width_mm=first.width_mm,
+        height_mm=first.height_mm,
+        backorder_policy=BackorderPolicy.PREORDER,
+        preorder_cap=200,
+        release_date=today + timedelta(days=30),
+    )
+    Warehouse.objects.filter(pk=next(iter(catalog.warehouses.values())).pk).update(is_pickup_location=True)
+
+
 def seller_seed(*, spec: SellerSpec, options: SeedOptions, now: datetime, log: Callable[[str], None]) -> SellerResult:
     """One seller with its year, in one transaction."""
     tz = ZoneInfo(spec.timezone)
@@ -237,6 +277,7 @@ def seller_seed(*, spec: SellerSpec, options: SeedOptions, now: datetime, log: C
         history = history_write(catalog=catalog, plans=plans, ledger=ledger, stocks=stocks, actor=ACTOR)
         SellerSequence.objects.create(seller=catalog.seller, name=ORDER_NUMBER_SEQUENCE, last_value=len(plans))
         log(f"  {spec.name}: wrote {history.orders} orders, {history.events} events")
+        _selling_options_create(catalog=catalog, spec=spec, today=today)
         _todays_deliveries(catalog=catalog, balances=balances, policies=policies, spec=spec, today=today)
         placed, not_placed = _open_orders_place(
             seller=catalog.seller, generator=generator, count=options.open_orders, now=now
