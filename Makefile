@@ -55,7 +55,8 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 bench: install
-	@eval "$$($(BIN)/python scripts/pick_services.py)"; \
+	@eval "$$($(BIN)/python scripts/pick_services.py --create-database)"; \
+	$(BIN)/python manage.py migrate --noinput >/dev/null; \
 	$(BIN)/python bench/order_place.py
 
 clean:

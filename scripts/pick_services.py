@@ -6,6 +6,7 @@ Redis are used when they answer, and SQLite / the filesystem broker when they do
 
 import os
 import socket
+import sys
 
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/waybill"
 LOCAL_REDIS = "redis://127.0.0.1:6379/14"
@@ -25,3 +26,13 @@ if database:
     print(f"export DATABASE_URL={database}")
 if broker:
     print(f"export CELERY_BROKER_URL={broker}")
+
+if "--create-database" in sys.argv[1:] and database.startswith("postgres://"):
+    # Benchmarks run against a real database of their own: create it on first use.
+    import psycopg
+
+    url = database.rsplit("/", 1)
+    with psycopg.connect(f"{url[0]}/postgres", autocommit=True) as connection:
+        name = url[1].split("?")[0]
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
