@@ -21,7 +21,7 @@ from django.utils import timezone
 from core.actor import Actor
 from core.models import OutboxEvent
 from inventory.geocoding import destination_build
-from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
+from inventory.models import KitComponent, Product, Stock, Warehouse
 from inventory.routing.base import Destination
 from inventory.selectors import product_components
 from inventory.services import LineRequest, LinesAllocation, StockLine, stock_allocate_lines, stock_release
@@ -230,29 +230,29 @@ def order_backorders_fill(*, seller_id: int, order_id: int, actor: Actor = SYSTE
 
 def waiting_units(*, seller_id: int, product_ids: Iterable[int]) -> dict[int, int]:
     """Units per product (a kit's counted in its components) that open orders are
-    waiting for: a new order must not take them. One query on the partial index of
-    waiting lines, plus one for kits only when a kit line waits."""
+    waiting for: a new order must not take them. One query that starts from the partial
+    index of waiting lines (the products, or kits made of them), so its cost follows
+    the few waiting lines, not the seller's order count."""
     product_ids = set(product_ids)
+    kits = KitComponent.objects.filter(component_id__in=product_ids).values("kit_id")
     rows = (
-        OrderLine.objects.filter(
-            quantity_backordered__gt=0, order__seller_id=seller_id, order__lifecycle__in=WAITING_LIFECYCLES
-        )
-        .filter(Q(product_id__in=product_ids) | Q(product__kind=ProductKind.KIT))
-        .values("product_id", "product__kind")
+        OrderLine.objects.filter(Q(product_id__in=product_ids) | Q(product_id__in=kits), quantity_backordered__gt=0)
+        .filter(order__seller_id=seller_id, order__lifecycle__in=WAITING_LIFECYCLES)
+        .values_list("product_id")
         .annotate(units=Sum("quantity_backordered"))
     )
     held: dict[int, int] = defaultdict(int)
-    kits: dict[int, int] = {}
-    for row in rows:
-        if row["product__kind"] == ProductKind.KIT:
-            kits[row["product_id"]] = row["units"]
+    kit_units: dict[int, int] = {}
+    for product_id, units in rows:
+        if product_id in product_ids:
+            held[product_id] += units
         else:
-            held[row["product_id"]] += row["units"]
-    if kits:
+            kit_units[product_id] = units
+    if kit_units:
         for kit_id, component_id, quantity in KitComponent.objects.filter(
-            kit_id__in=kits, component_id__in=product_ids
+            kit_id__in=kit_units, component_id__in=product_ids
         ).values_list("kit_id", "component_id", "quantity"):
-            held[component_id] += kits[kit_id] * quantity
+            held[component_id] += kit_units[kit_id] * quantity
     return dict(held)
 
 
