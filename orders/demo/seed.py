@@ -212,6 +212,17 @@ def _open_orders_place(*, seller: Seller, generator: OrderGenerator, count: int,
     return len(placed), not_placed
 
 
+# Demo data of the apps above orders (shipping's carriers, say): each registers a step in
+# its AppConfig.ready(), run for every new demo seller inside its transaction, so this
+# module imports none of them.
+DemoStep = Callable[[Seller], None]
+_demo_steps: dict[str, DemoStep] = {}
+
+
+def demo_step_register(name: str, step: DemoStep) -> None:
+    _demo_steps[name] = step
+
+
 def _selling_options_create(*, catalog: Catalog, spec: SellerSpec, today: date) -> None:
     """What the year's history does not show: a gift set sold from two products' stock,
     a product that takes backorders, one on preorder, and a pickup counter at the
@@ -278,6 +289,8 @@ def seller_seed(*, spec: SellerSpec, options: SeedOptions, now: datetime, log: C
         SellerSequence.objects.create(seller=catalog.seller, name=ORDER_NUMBER_SEQUENCE, last_value=len(plans))
         log(f"  {spec.name}: wrote {history.orders} orders, {history.events} events")
         _selling_options_create(catalog=catalog, spec=spec, today=today)
+        for step in _demo_steps.values():
+            step(catalog.seller)
         _todays_deliveries(catalog=catalog, balances=balances, policies=policies, spec=spec, today=today)
         placed, not_placed = _open_orders_place(
             seller=catalog.seller, generator=generator, count=options.open_orders, now=now

@@ -163,3 +163,31 @@ def test_orders_add_up_and_are_numbered_without_gaps(seeded):
     assert set(OrderEvent.objects.values_list("actor_kind", "actor_label")) == {("system", "demo seed")}
     assert Order.objects.filter(lifecycle=Lifecycle.CANCELLED).exists()
     assert Order.objects.filter(lifecycle=Lifecycle.ON_HOLD, holds__resolved_at__isnull=True).count() == 2
+
+
+def test_the_demo_shows_kits_backorders_preorders_pickup_and_can_ship(seeded):
+    from core.actor import Actor
+    from inventory.models import BackorderPolicy, ProductKind
+    from shipping.models import CarrierAccount, Shipment
+    from shipping.services.labels import shipment_label_buy
+    from shipping.services.shipments import shipment_pack, shipment_pick_start, shipment_scan, shipments_sync
+
+    staff = Actor.system("demo test")
+    for seller in Seller.objects.all():
+        products = Product.objects.filter(seller=seller)
+        assert products.filter(kind=ProductKind.KIT, components__isnull=False).exists()
+        assert products.filter(backorder_policy=BackorderPolicy.ALLOW).exists()
+        assert products.filter(backorder_policy=BackorderPolicy.PREORDER, release_date__isnull=False).exists()
+        assert Warehouse.objects.filter(seller=seller, is_pickup_location=True).exists()
+        carrier = CarrierAccount.objects.get(seller=seller, code="post")
+        assert carrier.zones.filter(countries__contains=[seller.country]).exists()
+
+        # An open order of the demo can be picked, packed and labelled at once.
+        order = Order.objects.filter(seller=seller, lifecycle=Lifecycle.CONFIRMED).first()
+        (shipment, *_) = shipments_sync(seller_id=seller.pk, order_id=order.pk, actor=staff)
+        shipment_pick_start(seller_id=seller.pk, shipment_id=shipment.pk, actor=staff)
+        for line in shipment.lines.all():
+            shipment_scan(seller_id=seller.pk, shipment_id=shipment.pk, code=line.barcode, quantity=line.quantity)
+        shipment_pack(seller_id=seller.pk, shipment_id=shipment.pk, actor=staff)
+        shipment_label_buy(seller_id=seller.pk, shipment_id=shipment.pk, actor=staff, carrier_id=carrier.pk)
+        assert Shipment.objects.get(pk=shipment.pk).tracking_number
