@@ -2,14 +2,17 @@
 staff user's sellers; capture and refund run through the services (and so through
 Stripe, with idempotency keys), one payment at a time."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.actor import Actor
+from core.crypto import secret_decrypt
 from core.exceptions import ApplicationError
+from orders.payments.accounts import stripe_account_set
 from orders.payments.exceptions import PaymentProviderUnavailable
-from orders.payments.models import Payment, Refund, StripeEvent
+from orders.payments.models import Payment, Refund, StripeAccount, StripeEvent
 from orders.payments.services import RefundInput, payment_capture, refund_request, refund_submit
 from sellers.admin_scoping import (
     ALL_ROLES,
@@ -159,3 +162,58 @@ class StripeEventAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     view_roles = MANAGER_ROLES
+
+
+class StripeAccountForm(forms.ModelForm):
+    """The secrets are written, never shown: leave a field empty to keep what is stored."""
+
+    secret_key = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), required=False, help_text="sk_… or rk_… (restricted key)."
+    )
+    webhook_secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="whsec_… of the endpoint https://<your host>/api/v1/stripe/webhook/<seller slug>/ in Stripe.",
+    )
+
+    class Meta:
+        model = StripeAccount
+        fields = ("seller",)
+
+    def clean_secret_key(self):
+        key = self.cleaned_data["secret_key"].strip()
+        if key and not key.startswith(("sk_", "rk_")):
+            raise forms.ValidationError("A Stripe secret or restricted key starts with sk_ or rk_.")
+        return key
+
+    def clean_webhook_secret(self):
+        secret = self.cleaned_data["webhook_secret"].strip()
+        if secret and not secret.startswith("whsec_"):
+            raise forms.ValidationError("A Stripe webhook signing secret starts with whsec_.")
+        return secret
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not (cleaned.get("secret_key") and cleaned.get("webhook_secret")):
+            raise forms.ValidationError("A new account needs both the secret key and the webhook secret.")
+        return cleaned
+
+
+@admin.register(StripeAccount)
+class StripeAccountAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
+    """A seller's own Stripe account; owners only. Stored encrypted (core/crypto.py)."""
+
+    form = StripeAccountForm
+    list_display = ("seller", "key_hint", "updated_at")
+    readonly_fields = ("key_hint", "created_at", "updated_at")
+    view_roles = MANAGER_ROLES
+    change_roles = MANAGER_ROLES
+    add_roles = MANAGER_ROLES
+    delete_roles = MANAGER_ROLES
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        secret_key = data["secret_key"] or secret_decrypt(obj.secret_key_encrypted)
+        webhook_secret = data["webhook_secret"] or secret_decrypt(obj.webhook_secret_encrypted)
+        saved = stripe_account_set(seller=obj.seller, secret_key=secret_key, webhook_secret=webhook_secret)
+        obj.pk = saved.pk

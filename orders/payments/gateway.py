@@ -10,6 +10,7 @@ from functools import cache
 import stripe
 from django.conf import settings
 
+from orders.payments.accounts import StripeCredentials
 from orders.payments.exceptions import (
     PaymentDeclined,
     PaymentProviderRefused,
@@ -74,10 +75,10 @@ def _client(api_key: str, api_base: str, timeout: float, retries: int) -> stripe
     )
 
 
-def client() -> stripe.StripeClient:
-    """Built from settings when first needed (tests point them at a local server)."""
+def client(account: StripeCredentials) -> stripe.StripeClient:
+    """One client per key, built when first needed (tests point the base at a local server)."""
     return _client(
-        settings.STRIPE_API_KEY,
+        account.api_key,
         settings.STRIPE_API_BASE,
         settings.STRIPE_TIMEOUT_SECONDS,
         settings.STRIPE_MAX_NETWORK_RETRIES,
@@ -97,10 +98,10 @@ def _translated(exc: stripe.StripeError) -> Exception:
     return PaymentProviderRefused(f"Stripe refused: {exc.user_message or exc}", details=details)
 
 
-def intent_retrieve(intent_id: str) -> IntentSnapshot | None:
+def intent_retrieve(intent_id: str, *, account: StripeCredentials) -> IntentSnapshot | None:
     """The PaymentIntent as Stripe has it now; None if Stripe does not know it."""
     try:
-        return IntentSnapshot.of(client().v1.payment_intents.retrieve(intent_id))
+        return IntentSnapshot.of(client(account).v1.payment_intents.retrieve(intent_id))
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing":
             return None
@@ -109,9 +110,9 @@ def intent_retrieve(intent_id: str) -> IntentSnapshot | None:
         raise _translated(exc) from exc
 
 
-def intent_capture(intent_id: str, *, amount: int, idempotency_key: str) -> IntentSnapshot:
+def intent_capture(intent_id: str, *, account: StripeCredentials, amount: int, idempotency_key: str) -> IntentSnapshot:
     try:
-        intent = client().v1.payment_intents.capture(
+        intent = client(account).v1.payment_intents.capture(
             intent_id, params={"amount_to_capture": amount}, options={"idempotency_key": idempotency_key}
         )
     except stripe.StripeError as exc:
@@ -119,9 +120,9 @@ def intent_capture(intent_id: str, *, amount: int, idempotency_key: str) -> Inte
     return IntentSnapshot.of(intent)
 
 
-def intent_cancel(intent_id: str, *, idempotency_key: str) -> IntentSnapshot:
+def intent_cancel(intent_id: str, *, account: StripeCredentials, idempotency_key: str) -> IntentSnapshot:
     try:
-        intent = client().v1.payment_intents.cancel(
+        intent = client(account).v1.payment_intents.cancel(
             intent_id,
             params={"cancellation_reason": "requested_by_customer"},
             options={"idempotency_key": idempotency_key},
@@ -135,14 +136,20 @@ STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_cust
 
 
 def refund_create(
-    intent_id: str, *, amount: int, reason: str, metadata: dict[str, str], idempotency_key: str
+    intent_id: str,
+    *,
+    account: StripeCredentials,
+    amount: int,
+    reason: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
 ) -> RefundSnapshot:
     """Stripe takes one of three reason codes; Waybill's own words go in the metadata."""
     params: dict = {"payment_intent": intent_id, "amount": amount, "metadata": {**metadata, "reason": reason[:500]}}
     if reason in STRIPE_REFUND_REASONS:
         params["reason"] = reason
     try:
-        refund = client().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
+        refund = client(account).v1.refunds.create(params=params, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as exc:
         raise _translated(exc) from exc
     return RefundSnapshot(
@@ -154,11 +161,12 @@ def refund_create(
     )
 
 
-def event_verify(payload: bytes, signature: str) -> None:
-    """Check the ``Stripe-Signature`` of a webhook body (and its age) with the library."""
+def event_verify(payload: bytes, signature: str, *, account: StripeCredentials) -> None:
+    """Check the ``Stripe-Signature`` of a webhook body (and its age) with the library,
+    against the signing secret of the account the endpoint belongs to."""
     try:
         stripe.Webhook.construct_event(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+            payload, signature, account.webhook_secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as exc:
         raise WebhookSignatureInvalid(details={"reason": str(exc.user_message or exc)}) from exc

@@ -154,3 +154,19 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class StripeAccount(TimeStampedModel):
+    """A seller's own Stripe account. Its secret key and webhook signing secret are
+    stored encrypted (core/crypto.py) and never shown again; a seller without one uses
+    the install's account from the environment (STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET)."""
+
+    seller = models.OneToOneField(Seller, on_delete=models.CASCADE, related_name="stripe_account")
+    secret_key_encrypted = models.TextField(editable=False)
+    webhook_secret_encrypted = models.TextField(editable=False)
+    key_hint = models.CharField(
+        max_length=16, editable=False, help_text="The key's last characters, to tell keys apart."
+    )
+
+    def __str__(self):
+        return f"Stripe account of {self.seller} (…{self.key_hint})"

@@ -384,6 +384,7 @@ def test_index_lists_the_apps_a_member_can_use(client, tenant_a, manager_a):
         "WebhookDelivery",
         "Payment",
         "StripeEvent",
+        "StripeAccount",
         "Invoice",
         "CreditNote",
         "TaxRate",

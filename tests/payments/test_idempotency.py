@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.actor import Actor
 from orders.payments import gateway
+from orders.payments.accounts import install_credentials
 from orders.payments.models import Payment, PaymentState, Refund
 from orders.payments.sandbox import Fault
 from orders.payments.services import payment_capture
@@ -52,7 +53,9 @@ def test_a_crash_after_stripe_captured_is_finished_by_the_next_run(api, shop, sa
     order = place_paid(api, [("MUG", 1)], intent_id)
     payment = Payment.objects.get(order_id=order["id"])
     # The first run reached Stripe and died before writing anything.
-    gateway.intent_capture(intent_id, amount=1000, idempotency_key=f"waybill-capture-{payment.pk}-1000")
+    gateway.intent_capture(
+        intent_id, account=install_credentials(), amount=1000, idempotency_key=f"waybill-capture-{payment.pk}-1000"
+    )
 
     payment_capture(payment_id=payment.pk, actor=TEST)
 

@@ -17,8 +17,8 @@ from inventory.services import stock_adjust, stock_count, stock_receive, warehou
 from orders.exceptions import InvalidOrder, OrderNotEditable
 from orders.models import Allocation, EventType, Order, OrderLine
 from orders.services import order_cancel, order_transition
-from orders.services.changes import order_line_cancel
 from orders.services.allocation import order_allocation_override, order_ready_for_pickup
+from orders.services.changes import order_line_cancel
 from orders.status import FulfillmentStatus, Lifecycle
 from tests.factories import ProductFactory, WarehouseFactory, place, stocked
 

@@ -59,6 +59,7 @@ def test_production_settings_pass_check_deploy():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k" * 20 + "production-secret-with-enough-entropy-0123456789",
+        "WAYBILL_ENCRYPTION_KEYS": "Ob3fC0I2Qxq2q1oWJd0W8m8kZ2Xy3h8C8yH5xZr0b4E=",
         "ALLOWED_HOSTS": "oms.example.com",
         "DATABASE_URL": "postgres://waybill@127.0.0.1:5432/waybill",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actor import Actor
-from core.exceptions import ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from orders.payments.api.serializers import (
     PaymentOutputSerializer,
     RefundCreateInputSerializer,
@@ -14,7 +14,7 @@ from orders.payments.api.serializers import (
     StripeWebhookAckSerializer,
 )
 from orders.payments.exceptions import PaymentProviderUnavailable
-from orders.payments.models import RefundState
+from orders.payments.models import RefundState, StripeAccount
 from orders.payments.selectors import payment_list
 from orders.payments.services import RefundInput, refund_request, refund_submit, stripe_webhook_receive
 from orders.services.idempotency import request_fingerprint
@@ -109,4 +109,30 @@ class StripeWebhookApi(APIView):
     )
     def post(self, request):
         outcome = stripe_webhook_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
+        return Response({"received": True, "outcome": outcome})
+
+
+class StripeSellerWebhookApi(APIView):
+    """The endpoint of a seller's own Stripe account (see StripeAccount)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    @extend_schema(
+        operation_id="stripe_seller_webhook",
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: StripeWebhookAckSerializer, 400: ERROR, 404: ERROR},
+        auth=[],
+        summary="Stripe webhook endpoint of a seller's own Stripe account (for Stripe, not for storefronts)",
+        description="As the install's endpoint, but verified with the seller's own signing secret, and only that "
+        "seller's payments are touched. 404 for a seller without its own Stripe account.",
+    )
+    def post(self, request, seller_slug: str):
+        account = StripeAccount.objects.filter(seller__slug=seller_slug).values_list("seller_id", flat=True).first()
+        if account is None:
+            raise NotFound()
+        outcome = stripe_webhook_receive(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", ""), seller_id=account
+        )
         return Response({"received": True, "outcome": outcome})

@@ -12,6 +12,7 @@ from core.exceptions import ValidationFailed
 from core.money import from_minor_units, to_minor_units
 from orders.models import EventType, Order, OrderLine
 from orders.payments import gateway
+from orders.payments.accounts import stripe_credentials
 from orders.payments.exceptions import PaymentIntentInUse, PaymentIntentMismatch
 from orders.payments.gateway import IntentSnapshot
 from orders.payments.models import Payment, PaymentState
@@ -72,7 +73,7 @@ class PaymentIntentCheck:
         if Payment.objects.filter(stripe_payment_intent_id=self.intent_id).exists():
             raise PaymentIntentInUse(details={"payment_intent": self.intent_id})
         currency = str(order.total.currency)
-        intent = gateway.intent_retrieve(self.intent_id)
+        intent = gateway.intent_retrieve(self.intent_id, account=stripe_credentials(seller_id=order.seller_id))
         if intent is None:
             raise PaymentIntentMismatch(
                 "Stripe does not know this payment_intent.", details={"payment_intent": ["No such PaymentIntent."]}

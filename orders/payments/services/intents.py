@@ -15,6 +15,7 @@ from core.actor import Actor
 from core.money import from_minor_units, to_minor_units
 from orders.models import EventType
 from orders.payments import gateway
+from orders.payments.accounts import stripe_credentials
 from orders.payments.exceptions import InvalidPaymentState, PaymentProviderRefused
 from orders.payments.gateway import IntentSnapshot
 from orders.payments.models import Payment, PaymentState
@@ -65,7 +66,10 @@ def payment_capture(*, payment_id: int, actor: Actor, seller_id: int | None = No
     units = to_minor_units(wanted)
     try:
         intent = gateway.intent_capture(
-            payment.stripe_payment_intent_id, amount=units, idempotency_key=f"waybill-capture-{payment.pk}-{units}"
+            payment.stripe_payment_intent_id,
+            account=stripe_credentials(seller_id=payment.seller_id),
+            amount=units,
+            idempotency_key=f"waybill-capture-{payment.pk}-{units}",
         )
     except PaymentProviderRefused as refused:
         intent = _settled_elsewhere(payment, refused)
@@ -85,7 +89,11 @@ def payment_void(*, payment_id: int, actor: Actor, seller_id: int | None = None,
             payment.void_requested_at = timezone.now()
             payment.save(update_fields=["void_requested_at", "updated_at"])
     try:
-        intent = gateway.intent_cancel(payment.stripe_payment_intent_id, idempotency_key=f"waybill-void-{payment.pk}")
+        intent = gateway.intent_cancel(
+            payment.stripe_payment_intent_id,
+            account=stripe_credentials(seller_id=payment.seller_id),
+            idempotency_key=f"waybill-void-{payment.pk}",
+        )
     except PaymentProviderRefused as refused:
         intent = _settled_elsewhere(payment, refused)
     return intent_apply(intent=intent, actor=actor, reason=reason)
@@ -95,7 +103,9 @@ def _settled_elsewhere(payment: Payment, refused: PaymentProviderRefused) -> Int
     """Stripe refused the capture or void: the intent may have been captured or
     cancelled meanwhile (the dashboard, an expired authorization). Its state then is
     the answer; otherwise the refusal stands."""
-    intent = gateway.intent_retrieve(payment.stripe_payment_intent_id)
+    intent = gateway.intent_retrieve(
+        payment.stripe_payment_intent_id, account=stripe_credentials(seller_id=payment.seller_id)
+    )
     if intent is None or intent.status not in ("succeeded", "canceled"):
         raise refused
     return intent

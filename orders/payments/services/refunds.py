@@ -21,6 +21,7 @@ from core.outbox import outbox_record
 from orders.locks import order_lock
 from orders.models import EventType, Order
 from orders.payments import gateway
+from orders.payments.accounts import stripe_credentials
 from orders.payments.exceptions import (
     InvalidPaymentState,
     PaymentDeclined,
@@ -111,6 +112,7 @@ def refund_submit(*, refund_id: int, actor: Actor) -> Refund:
     try:
         answer = gateway.refund_create(
             refund.payment.stripe_payment_intent_id,
+            account=stripe_credentials(seller_id=refund.seller_id),
             amount=to_minor_units(refund.amount),
             reason=refund.reason,
             metadata={"waybill_refund_id": str(refund.pk), "waybill_order_id": str(refund.order_id)},

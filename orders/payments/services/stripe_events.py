@@ -24,6 +24,7 @@ from core.money import from_minor_units
 from orders.events import order_event
 from orders.models import EventType, HoldKind
 from orders.payments import gateway
+from orders.payments.accounts import install_credentials, stripe_credentials
 from orders.payments.exceptions import WebhookPayloadInvalid
 from orders.payments.gateway import IntentSnapshot
 from orders.payments.models import Payment, PaymentState, Refund, RefundState, StripeEvent
@@ -43,10 +44,15 @@ UNKNOWN_PAYMENT = "unknown_payment"
 FAILED = "failed"
 
 
-def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
+def stripe_webhook_receive(*, payload: bytes, signature: str, seller_id: int | None = None) -> str:
     """Verify, store and apply one delivery; returns the outcome. A bad signature or
-    body raises (the view answers 400) and writes nothing."""
-    gateway.event_verify(payload, signature)
+    body raises (the view answers 400) and writes nothing.
+
+    ``seller_id``: the delivery came to a seller's own endpoint, so it is verified with
+    that seller's signing secret and may only touch that seller's payments (a seller
+    knows its own secret and could sign anything with it)."""
+    account = stripe_credentials(seller_id=seller_id) if seller_id is not None else install_credentials()
+    gateway.event_verify(payload, signature, account=account)
     event = _parsed(payload)
     try:
         with transaction.atomic():
@@ -56,6 +62,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
                     "type": event["type"],
                     "stripe_created": datetime.fromtimestamp(event["created"], tz=UTC),
                     "payload": event,
+                    "seller_id": seller_id,
                 },
             )
     except IntegrityError:  # a concurrent delivery of the same event stored it first
@@ -115,10 +122,13 @@ def _ignored(obj: dict, stored: StripeEvent) -> Outcome:
 
 def _payment_of(*, intent_id: str | None, charge_id: str | None, stored: StripeEvent) -> Payment | None:
     payment = None
+    payments = Payment.objects.all()
+    if stored.seller_id is not None:  # came to a seller's own endpoint
+        payments = payments.filter(seller_id=stored.seller_id)
     if intent_id:
-        payment = Payment.objects.filter(stripe_payment_intent_id=intent_id).first()
+        payment = payments.filter(stripe_payment_intent_id=intent_id).first()
     if payment is None and charge_id:
-        payment = Payment.objects.filter(stripe_charge_id=charge_id).first()
+        payment = payments.filter(stripe_charge_id=charge_id).first()
     if payment is None:
         logger.info("Stripe event %s (%s) is for no known payment", stored.event_id, stored.type)
     return payment
