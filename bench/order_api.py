@@ -11,6 +11,7 @@ once and that stock balances (allocated = Σ allocations, on hand = Σ ledger). 
 """
 
 import argparse
+import base64
 import http.client
 import json
 import multiprocessing
@@ -81,6 +82,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "bench-" + uuid.uuid4().hex * 2,
+        "WAYBILL_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/12"),
