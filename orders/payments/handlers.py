@@ -3,6 +3,7 @@ outbox's transaction, so they only mark the work and enqueue a task after commit
 task talks to Stripe with no lock held. The marks let the sweep finish work whose task
 was lost."""
 
+from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from core.exceptions import ApplicationError
 from core.models import OutboxEvent
 from orders.payments.models import Payment, PaymentState, RefundState
 from orders.payments.services.common import SYSTEM
-from orders.payments.services.refunds import REFUNDABLE_STATES, RefundInput, refund_request
+from orders.payments.services.refunds import REFUNDABLE_STATES, RefundInput, refund_request, refundable
 from orders.payments.tasks import payment_capture_task, payment_void_task, refund_submit_task
 
 CANCELLED_REFUND_REASON = "Order cancelled"
@@ -50,3 +51,32 @@ def payment_capture_on_shipment(event: OutboxEvent) -> None:
     ).order_by("pk"):
         Payment.objects.filter(pk=payment.pk, capture_requested_at=None).update(capture_requested_at=now)
         transaction.on_commit(partial(payment_capture_task.delay, payment_id=payment.pk), robust=True)
+
+
+LINE_CANCELLED_REFUND_REASON = "Line cancelled after the payment was captured"
+
+
+def payment_refund_on_line_cancel(event: OutboxEvent) -> None:
+    """``order.updated`` after a line was cancelled: an authorization needs nothing (the
+    capture takes the lower total), but money already captured for the cancelled units
+    goes back. One refund per cancellation (keyed by the event), never more than what
+    is left to refund."""
+    if event.payload.get("change") != "line_cancelled":
+        return
+    order_id = event.payload["order_id"]
+    cancelled = Decimal(event.payload.get("amount_cancelled") or 0)
+    for payment in Payment.objects.filter(order_id=order_id, status__in=REFUNDABLE_STATES).order_by("pk"):
+        amount = min(cancelled, refundable(payment).amount)
+        if amount <= 0:
+            continue
+        refund, _ = refund_request(
+            seller_id=payment.seller_id,
+            order_id=order_id,
+            data=RefundInput(
+                amount=amount, reason=LINE_CANCELLED_REFUND_REASON, idempotency_key=f"line-cancel:{event.event_id}"
+            ),
+            actor=SYSTEM,
+        )
+        if refund.status == RefundState.PENDING:
+            transaction.on_commit(partial(refund_submit_task.delay, refund_id=refund.pk), robust=True)
+        cancelled -= amount

@@ -195,5 +195,11 @@ def order_line_cancel(
         if order.lifecycle == Lifecycle.CANCELLED:
             order_announce(order, "order.cancelled", reason=reason)
         else:
-            order_announce(order, "order.updated", change="line_cancelled")
+            order_announce(
+                order,
+                "order.updated",
+                change="line_cancelled",
+                line_id=line.pk,
+                amount_cancelled=str((before_total - order.total).amount),
+            )
     return order

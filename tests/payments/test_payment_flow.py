@@ -9,6 +9,7 @@ import pytest
 from core.actor import Actor
 from core.models import OutboxEvent
 from orders.models import EventType, Order, OrderEvent
+from orders.payments.handlers import payment_refund_on_line_cancel
 from orders.payments.models import Payment, PaymentState, Refund
 from orders.payments.services import payment_capture
 from tests.payments.conftest import authorize, place_paid, run_outbox, ship
@@ -168,3 +169,26 @@ def test_cancelling_after_a_manual_capture_refunds_it(
     refund = Refund.objects.get(payment=payment)
     assert (refund.status, refund.amount.amount, refund.reason) == ("succeeded", Decimal("10"), "Order cancelled")
     assert storefront.v1.charges.retrieve(storefront.v1.payment_intents.retrieve(intent_id).latest_charge).refunded
+
+
+def test_cancelling_a_line_after_a_manual_capture_refunds_that_line_once(
+    api, shop, sandbox, storefront, django_capture_on_commit_callbacks
+):
+    intent_id = authorize(storefront, shop, amount=3500)
+    order = place_paid(api, [("MUG", 1), ("PLATE", 1)], intent_id)
+    payment = Payment.objects.get(order_id=order["id"])
+    payment_capture(payment_id=payment.pk, seller_id=shop.pk, actor=Actor.system("test"))
+    plate = next(line for line in order["lines"] if line["sku"] == "PLATE")
+
+    cancelled = api.post(f"/api/v1/orders/{order['id']}/lines/{plate['id']}/cancel/", {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    run_outbox(django_capture_on_commit_callbacks, "order.updated", order["id"])
+    # The handler run again on the same event (a redelivery) refunds nothing more.
+    event = OutboxEvent.objects.get(topic="order.updated", payload__change="line_cancelled")
+    payment_refund_on_line_cancel(event)
+
+    refund = Refund.objects.get(payment=payment)
+    assert (refund.status, refund.amount.amount) == ("succeeded", Decimal("25"))
+    payment.refresh_from_db()
+    assert (payment.amount_captured.amount, payment.amount_refunded.amount) == (Decimal("35"), Decimal("25"))
+    assert Order.objects.get(pk=order["id"]).payment_status == "partially_refunded"
