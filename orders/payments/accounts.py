@@ -8,6 +8,7 @@ from django.db import transaction
 
 from core.crypto import secret_decrypt, secret_encrypt
 from core.exceptions import ValidationFailed
+from orders.payments.exceptions import PaymentProviderUnavailable
 from orders.payments.models import StripeAccount
 from sellers.models import Seller
 
@@ -35,6 +36,20 @@ def stripe_credentials(*, seller_id: int) -> StripeCredentials:
         webhook_secret=secret_decrypt(account.webhook_secret_encrypted),
         own=True,
     )
+
+
+def payment_credentials(payment) -> StripeCredentials:
+    """The account a payment was made on, whatever the seller uses today: a payment
+    authorized on the install's account is captured and refunded there."""
+    if not payment.on_own_account:
+        return install_credentials()
+    credentials = stripe_credentials(seller_id=payment.seller_id)
+    if not credentials.own:
+        raise PaymentProviderUnavailable(
+            "The seller's own Stripe account, where this payment was made, has been removed.",
+            details={"payment_id": payment.pk},
+        )
+    return credentials
 
 
 def stripe_account_set(*, seller: Seller, secret_key: str, webhook_secret: str) -> StripeAccount:

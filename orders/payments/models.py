@@ -33,6 +33,9 @@ class Payment(TimeStampedModel):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     stripe_payment_intent_id = models.CharField("PaymentIntent", max_length=255, unique=True)
     stripe_charge_id = models.CharField("charge", max_length=255, blank=True)
+    on_own_account = models.BooleanField(
+        default=False, help_text="Made on the seller's own Stripe account (else the install's); it stays there."
+    )
     status = models.CharField(max_length=24, choices=PaymentState.choices, default=PaymentState.AUTHORIZED)
     amount_authorized = payment_money()
     amount_captured = payment_money()

@@ -64,6 +64,7 @@ class PaymentIntentCheck:
     intent_id: str
     actor: Actor
     verified: IntentSnapshot | None = field(default=None, init=False)
+    on_own_account: bool = field(default=False, init=False)
 
     def verify(self, order: Order, lines: list[OrderLine]) -> None:
         if order.payment_status == PaymentStatus.PAID_EXTERNALLY:
@@ -73,7 +74,8 @@ class PaymentIntentCheck:
         if Payment.objects.filter(stripe_payment_intent_id=self.intent_id).exists():
             raise PaymentIntentInUse(details={"payment_intent": self.intent_id})
         currency = str(order.total.currency)
-        intent = gateway.intent_retrieve(self.intent_id, account=stripe_credentials(seller_id=order.seller_id))
+        account = stripe_credentials(seller_id=order.seller_id)
+        intent = gateway.intent_retrieve(self.intent_id, account=account)
         if intent is None:
             raise PaymentIntentMismatch(
                 "Stripe does not know this payment_intent.", details={"payment_intent": ["No such PaymentIntent."]}
@@ -88,6 +90,7 @@ class PaymentIntentCheck:
         if problems:
             raise PaymentIntentMismatch(details=problems)
         self.verified = intent
+        self.on_own_account = account.own
 
     def record(self, order: Order) -> None:
         intent = self.verified
@@ -104,6 +107,7 @@ class PaymentIntentCheck:
                     order=order,
                     stripe_payment_intent_id=intent.id,
                     stripe_charge_id=intent.latest_charge,
+                    on_own_account=self.on_own_account,
                     status=PaymentState.AUTHORIZED,
                     amount_authorized=amount,
                     amount_captured=zero,

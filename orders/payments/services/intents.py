@@ -6,26 +6,30 @@ state twice changes nothing, so a retry, a crash between the steps or a webhook 
 first all end in the same place."""
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
 from core.actor import Actor
-from core.money import from_minor_units, to_minor_units
+from core.money import from_minor_units, to_minor_units, zero
 from orders.models import EventType
 from orders.payments import gateway
-from orders.payments.accounts import stripe_credentials
+from orders.payments.accounts import payment_credentials
 from orders.payments.exceptions import InvalidPaymentState, PaymentProviderRefused
 from orders.payments.gateway import IntentSnapshot
-from orders.payments.models import Payment, PaymentState
+from orders.payments.models import Payment, PaymentState, RefundState
 from orders.payments.services.common import (
+    SYSTEM,
     can_move,
     money_text,
     payment_captured_announce,
     payment_lock,
     payment_status_move,
 )
+from orders.payments.services.refunds import RefundInput, refund_request, refundable
+from orders.payments.tasks import refund_submit_task
 from orders.status import Lifecycle, PaymentStatus
 
 logger = logging.getLogger(__name__)
@@ -67,7 +71,7 @@ def payment_capture(*, payment_id: int, actor: Actor, seller_id: int | None = No
     try:
         intent = gateway.intent_capture(
             payment.stripe_payment_intent_id,
-            account=stripe_credentials(seller_id=payment.seller_id),
+            account=payment_credentials(payment),
             amount=units,
             idempotency_key=f"waybill-capture-{payment.pk}-{units}",
         )
@@ -91,7 +95,7 @@ def payment_void(*, payment_id: int, actor: Actor, seller_id: int | None = None,
     try:
         intent = gateway.intent_cancel(
             payment.stripe_payment_intent_id,
-            account=stripe_credentials(seller_id=payment.seller_id),
+            account=payment_credentials(payment),
             idempotency_key=f"waybill-void-{payment.pk}",
         )
     except PaymentProviderRefused as refused:
@@ -103,9 +107,7 @@ def _settled_elsewhere(payment: Payment, refused: PaymentProviderRefused) -> Int
     """Stripe refused the capture or void: the intent may have been captured or
     cancelled meanwhile (the dashboard, an expired authorization). Its state then is
     the answer; otherwise the refusal stands."""
-    intent = gateway.intent_retrieve(
-        payment.stripe_payment_intent_id, account=stripe_credentials(seller_id=payment.seller_id)
-    )
+    intent = gateway.intent_retrieve(payment.stripe_payment_intent_id, account=payment_credentials(payment))
     if intent is None or intent.status not in ("succeeded", "canceled"):
         raise refused
     return intent
@@ -146,6 +148,7 @@ def intent_apply(*, intent: IntentSnapshot, actor: Actor, reason: str = "") -> P
                     },
                 )
             payment_captured_announce(payment)
+            _over_capture_refund(order, payment)
         elif intent.status == "canceled":
             payment.status = PaymentState.VOIDED
             payment.voided_at = now
@@ -168,3 +171,27 @@ def intent_apply(*, intent: IntentSnapshot, actor: Actor, reason: str = "") -> P
                     },
                 )
         return payment
+
+
+OVER_CAPTURE_REASON = "Captured more than the order now costs"
+
+
+def _over_capture_refund(order, payment: Payment) -> None:
+    """A capture that lands after the order changed (cancelled, or a line cancelled
+    while the capture was on its way) took more than the order now costs: refund the
+    difference, once per payment (keyed), in the same transaction that records the
+    capture. The refund is sent to Stripe after commit."""
+    owed = zero(payment.currency) if order.lifecycle == Lifecycle.CANCELLED else order.total
+    excess = refundable(payment) - owed  # captured, less refunded or being refunded
+    if excess.amount <= 0:
+        return
+    refund, _ = refund_request(
+        seller_id=payment.seller_id,
+        order_id=order.pk,
+        data=RefundInput(
+            amount=excess.amount, reason=OVER_CAPTURE_REASON, idempotency_key=f"over-capture:{payment.pk}"
+        ),
+        actor=SYSTEM,
+    )
+    if refund.status == RefundState.PENDING:
+        transaction.on_commit(partial(refund_submit_task.delay, refund_id=refund.pk), robust=True)

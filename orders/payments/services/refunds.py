@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -21,7 +21,7 @@ from core.outbox import outbox_record
 from orders.locks import order_lock
 from orders.models import EventType, Order
 from orders.payments import gateway
-from orders.payments.accounts import stripe_credentials
+from orders.payments.accounts import payment_credentials
 from orders.payments.exceptions import (
     InvalidPaymentState,
     PaymentDeclined,
@@ -74,17 +74,24 @@ def refund_request(*, seller_id: int, order_id: int, data: RefundInput, actor: A
         left = refundable(payment)
         amount = Money(data.amount, payment.currency) if data.amount is not None else left
         _check_amount(amount, left=left, currency=payment.currency)
-        refund = Refund.objects.create(
-            seller_id=seller_id,
-            payment=payment,
-            order=order,
-            amount=amount,
-            reason=data.reason[:255],
-            status=RefundState.PENDING,
-            idempotency_key=key,
-            fingerprint=data.fingerprint,
-            actor_label=actor.label[:150],
-        )
+        try:
+            with transaction.atomic():  # a savepoint: a twin request on another order may hold the key
+                refund = Refund.objects.create(
+                    seller_id=seller_id,
+                    payment=payment,
+                    order=order,
+                    amount=amount,
+                    reason=data.reason[:255],
+                    status=RefundState.PENDING,
+                    idempotency_key=key,
+                    fingerprint=data.fingerprint,
+                    actor_label=actor.label[:150],
+                )
+        except IntegrityError as exc:
+            existing = Refund.objects.filter(seller_id=seller_id, idempotency_key=key).first()
+            if existing is None or existing.order_id != order.pk or existing.fingerprint != data.fingerprint:
+                raise RefundKeyReused(details={"idempotency_key": key}) from exc
+            return existing, False
     return refund, True
 
 
@@ -112,7 +119,7 @@ def refund_submit(*, refund_id: int, actor: Actor) -> Refund:
     try:
         answer = gateway.refund_create(
             refund.payment.stripe_payment_intent_id,
-            account=stripe_credentials(seller_id=refund.seller_id),
+            account=payment_credentials(refund.payment),
             amount=to_minor_units(refund.amount),
             reason=refund.reason,
             metadata={"waybill_refund_id": str(refund.pk), "waybill_order_id": str(refund.order_id)},

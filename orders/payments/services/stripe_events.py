@@ -36,6 +36,9 @@ from orders.status import PaymentStatus
 
 logger = logging.getLogger(__name__)
 
+EVENT_ID_MAX = StripeEvent._meta.get_field("event_id").max_length
+EVENT_TYPE_MAX = StripeEvent._meta.get_field("type").max_length
+LATEST_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 PROCESSED = "processed"
 DUPLICATE = "duplicate"
 IGNORED = "ignored"
@@ -80,9 +83,13 @@ def _parsed(payload: bytes) -> dict:
     valid = (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
+        and 0 < len(event["id"]) <= EVENT_ID_MAX
         and isinstance(event.get("type"), str)
+        and len(event["type"]) <= EVENT_TYPE_MAX
         and isinstance(event.get("created"), int)
-        and isinstance((event.get("data") or {}).get("object"), dict)
+        and 0 <= event["created"] <= LATEST_TIMESTAMP
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
     )
     if not valid:
         raise WebhookPayloadInvalid()
