@@ -192,6 +192,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "core.tasks.outbox_sweep_task", "schedule": 30.0},
     "idempotency-purge": {"task": "orders.tasks.idempotency_records_purge_task", "schedule": 3600.0},
+    "backorders-sweep": {"task": "orders.tasks.backorders_sweep_task", "schedule": 600.0},
     "shipping-tracking-poll": {"task": "shipping.tasks.tracking_poll_task", "schedule": 300.0},
     "payments-sweep": {"task": "orders.payments.tasks.payments_sweep_task", "schedule": 60.0},
 }

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.models import OutboxEvent
+from orders.locks import orders_for_update
 from orders.payments.models import Payment, PaymentState, RefundState
 from orders.payments.services.common import SYSTEM
 from orders.payments.services.refunds import REFUNDABLE_STATES, RefundInput, refund_request, refundable
@@ -19,10 +20,18 @@ from orders.payments.tasks import payment_capture_task, payment_void_task, refun
 CANCELLED_REFUND_REASON = "Order cancelled"
 
 
+def _lock_order_first(order_id: int) -> None:
+    """Every payment service locks the order, then its payments; these handlers run in
+    the outbox's transaction beside others that lock the order, so they take the same
+    order, or two of them can deadlock."""
+    orders_for_update().filter(pk=order_id).first()
+
+
 def payment_void_on_cancel(event: OutboxEvent) -> None:
     """``order.cancelled``: release an uncaptured authorization; refund a payment that
     was already captured by hand."""
     order_id = event.payload["order_id"]
+    _lock_order_first(order_id)
     now = timezone.now()
     for payment in Payment.objects.filter(order_id=order_id, status=PaymentState.AUTHORIZED).order_by("pk"):
         Payment.objects.filter(pk=payment.pk, void_requested_at=None).update(void_requested_at=now)
@@ -45,6 +54,7 @@ def payment_capture_on_shipment(event: OutboxEvent) -> None:
     """``shipment.shipped``: the first shipment captures the order's total as it stands
     then (later shipments find the payment captured)."""
     order_id = event.payload["order_id"]
+    _lock_order_first(order_id)
     now = timezone.now()
     for payment in Payment.objects.filter(
         order_id=order_id, status=PaymentState.AUTHORIZED, capture_requested_at=None

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -21,7 +22,7 @@ from django.utils import timezone
 from core.actor import Actor
 from core.models import OutboxEvent
 from inventory.geocoding import destination_build
-from inventory.models import KitComponent, Product, Stock, Warehouse
+from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
 from inventory.routing.base import Destination
 from inventory.selectors import product_components
 from inventory.services import LineRequest, LinesAllocation, StockLine, stock_allocate_lines, stock_release
@@ -30,6 +31,7 @@ from orders.exceptions import InvalidOrder, OrderNotEditable
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
 from orders.status import Lifecycle, LineQuantities, derive_fulfillment
+from orders.tasks import backorders_fill_task, stock_shortfall_reconcile_task, warehouse_orders_reroute_task
 
 logger = logging.getLogger(__name__)
 
@@ -508,13 +510,47 @@ def _event_product_ids(event: OutboxEvent) -> list[int]:
     return [int(p) for p in event.payload.get("product_ids", [])]
 
 
+def backorders_sweep() -> int:
+    """The safety net behind ``stock.available``: waiting units whose stock is free now
+    (a lost task, a broker outage) are filled, oldest order first. Cheap when nothing
+    waits: one query on the partial index of waiting lines."""
+    waiting = (
+        OrderLine.objects.filter(quantity_backordered__gt=0, order__lifecycle__in=WAITING_LIFECYCLES)
+        .values_list("order__seller_id", "product_id", "product__kind")
+        .distinct()
+    )
+    per_seller: dict[int, set[int]] = defaultdict(set)
+    kits: dict[int, set[int]] = defaultdict(set)
+    for seller_id, product_id, kind in waiting:
+        (kits if kind == ProductKind.KIT else per_seller)[seller_id].add(product_id)
+    for seller_id, kit_ids in kits.items():
+        per_seller[seller_id].update(
+            KitComponent.objects.filter(kit_id__in=kit_ids).values_list("component_id", flat=True)
+        )
+    return sum(
+        backorders_fill(seller_id=seller_id, product_ids=product_ids)
+        for seller_id, product_ids in per_seller.items()
+        if _any_available(seller_id, product_ids)
+    )
+
+
+# Outbox handlers: they run inside the dispatch's transaction, so they only queue the
+# work (a task per event, after commit); the task takes each order's locks in a
+# transaction of its own. A task lost to a broker outage is made up by the sweep.
 def on_stock_available(event: OutboxEvent) -> None:
-    backorders_fill(seller_id=event.seller_id, product_ids=_event_product_ids(event))
+    transaction.on_commit(
+        partial(backorders_fill_task.delay, seller_id=event.seller_id, product_ids=_event_product_ids(event)),
+        robust=True,
+    )
 
 
 def on_stock_shortfall(event: OutboxEvent) -> None:
-    stock_shortfall_reconcile(stock_id=int(event.payload["stock_id"]))
+    transaction.on_commit(
+        partial(stock_shortfall_reconcile_task.delay, stock_id=int(event.payload["stock_id"])), robust=True
+    )
 
 
 def on_warehouse_deactivated(event: OutboxEvent) -> None:
-    warehouse_orders_reroute(warehouse_id=int(event.payload["warehouse_id"]))
+    transaction.on_commit(
+        partial(warehouse_orders_reroute_task.delay, warehouse_id=int(event.payload["warehouse_id"])), robust=True
+    )

@@ -2,10 +2,12 @@
 what happens to an order's units after it is placed."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core import mail
 from django.db.models import Sum
+from django.test import TestCase
 from django.utils import timezone
 
 from core.actor import Actor
@@ -44,10 +46,15 @@ def lamp(seller):
 
 
 def dispatch(topic: str) -> int:
-    """Run the handlers of every pending outbox event of a topic, as the worker would."""
+    """Run the handlers of every pending outbox event of a topic, then the tasks they
+    queued after commit, as the relay task and the worker would."""
     pending = list(OutboxEvent.objects.filter(topic=topic, dispatched_at__isnull=True).order_by("pk"))
     for event in pending:
-        outbox_dispatch(event_id=event.pk)
+        with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+            outbox_dispatch(event_id=event.pk)
+        for callback in callbacks:
+            if isinstance(callback, partial) and getattr(callback.func, "__name__", "") == "delay":
+                callback.func.__self__.apply(kwargs=callback.keywords).get(propagate=True)
     return len(pending)
 
 
@@ -480,3 +487,13 @@ def test_a_new_order_does_not_jump_the_queue_of_waiting_backorders(seller, lamp,
     assert held(newcomer) == {"EAST": 1} and waiting(newcomer) == [2]
     dispatch("stock.available")
     assert waiting(waiting_order) == [0] and held(waiting_order) == {"EAST": 2}
+
+
+def test_the_sweep_fills_backorders_a_lost_task_left_waiting(seller, lamp, east):
+    from orders.services.allocation import backorders_sweep
+
+    order = place(seller, [("LAMP", 2)])
+    stock_receive(product=lamp, warehouse=east, quantity=2, actor=STAFF)  # its event never dispatched
+
+    assert backorders_sweep() == 2
+    assert waiting(order) == [0] and held(order) == {"EAST": 2}
