@@ -98,7 +98,15 @@ class SalesReport:
         return self._total("net")
 
 
+EARLIEST_REPORT_DAY, LATEST_REPORT_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
 def report_period_check(*, date_from: date, date_to: date) -> None:
+    for name, day in (("from", date_from), ("to", date_to)):
+        if not EARLIEST_REPORT_DAY <= day <= LATEST_REPORT_DAY:
+            raise InvalidReportPeriod(
+                details={name: [f"Must be between {EARLIEST_REPORT_DAY} and {LATEST_REPORT_DAY}."]}
+            )
     if date_to < date_from:
         raise InvalidReportPeriod(details={"to": ["Must not be before from."]})
     if (date_to - date_from).days >= MAX_REPORT_DAYS:

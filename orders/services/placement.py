@@ -35,7 +35,11 @@ def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list
     lines = []
     for position, line in enumerate(data.lines):
         product = products_by_sku[line.sku]
-        unit_price = Money(line.unit_price, data.currency) if line.unit_price is not None else product.price
+        # Rounded first: the line total is what the customer sees, the unit price times
+        # the quantity (a product price may carry more decimals than the currency).
+        unit_price = round_money(
+            Money(line.unit_price, data.currency) if line.unit_price is not None else product.price
+        )
         lines.append(
             OrderLine(
                 position=position,
@@ -43,8 +47,8 @@ def _priced_lines(data: OrderInput, products_by_sku: dict[str, Product]) -> list
                 sku=product.sku,
                 name=product.name,
                 quantity=line.quantity,
-                unit_price=round_money(unit_price),
-                line_total=round_money(unit_price * line.quantity),
+                unit_price=unit_price,
+                line_total=unit_price * line.quantity,
                 # Copied from the product: a later change of the product's class does
                 # not alter the order. Rate and amount are set with the order's taxes.
                 tax_class=product.tax_class,

@@ -46,7 +46,9 @@ def basket_quote(*, seller: Seller, lines: list[tuple[str, int]], address: dict,
         ),
         strategy=seller.routing_strategy,
     )
-    products = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in={sku for sku, _ in lines})}
+    # The preview names what ships (a kit's components); the basket names what was asked for.
+    skus = {sku for sku, _ in lines} | {line.sku for shipment in preview.shipments for line in shipment.lines}
+    products = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
     parcels = _parcels(seller, preview, products, lines)
     to_address = Address(
         name=address.get("name") or "Customer",

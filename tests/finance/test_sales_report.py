@@ -223,3 +223,9 @@ def test_the_report_form_starts_on_this_month(client, seller):
     assert response.context["report"] is None
     initial = response.context["form"].initial
     assert initial["date_from"].day == 1 and initial["date_to"] >= initial["date_from"]
+
+
+def test_a_period_beyond_the_calendar_is_a_400_not_a_500(api):
+    response = api.get("/api/v1/reports/sales/", {"from": "9999-12-31", "to": "9999-12-31"})
+
+    assert response.status_code == 400 and "from" in response.json()["details"]

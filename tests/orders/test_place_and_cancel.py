@@ -2,11 +2,12 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Sum
+from djmoney.money import Money
 
 from core.actor import Actor
 from core.models import OutboxEvent
 from inventory.exceptions import InsufficientStock
-from inventory.models import Stock
+from inventory.models import Product, Stock
 from orders.exceptions import DuplicateExternalId, InvalidOrder, InvalidTransition
 from orders.models import Allocation, EventType, Order, OrderLine
 from orders.services import LineInput, order_cancel, order_place, order_transition
@@ -202,3 +203,12 @@ def test_invalid_orders_list_their_fields_and_write_nothing(seller, mug, east, o
 
     assert field in refused.value.details
     assert Order.objects.count() == 0 and allocated(mug) == 0
+
+
+def test_the_line_total_is_the_rounded_unit_price_times_the_quantity(seller, east):
+    ProductFactory(seller=seller, sku="NAIL", price=Money("0.125", "USD"))
+    stocked(Product.objects.get(sku="NAIL"), east, 10)
+
+    line = place(seller, [("NAIL", 4)]).lines.get()
+
+    assert (line.unit_price, line.line_total) == (Money("0.13", "USD"), Money("0.52", "USD"))

@@ -228,3 +228,22 @@ def test_pick_list_pdf_orders_bins_and_leaves_binless_rows_last():
     )
     assert text.index("A-01") < text.index("B-01") < text.index("ZED")
     assert "Total units" in text and "7" in text
+
+
+def test_rate_quotes_weigh_a_kit_as_its_components(shop, table_carrier, api):
+    from inventory.models import KitComponent, ProductKind
+    from tests.factories import ProductFactory
+
+    kit = ProductFactory(seller=shop["seller"], sku="MUG-PAIR", kind=ProductKind.KIT, weight_grams=0)
+    KitComponent.objects.create(kit=kit, component=shop["mug"], quantity=2)
+
+    response = api.post(
+        "/api/v1/shipping/rates/",
+        {"lines": [{"sku": "MUG-PAIR", "quantity": 1}], "address": {"country": "US", "postal_code": "60601"}},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    # One parcel from EAST: two 400 g mugs, 800 g, the second weight band.
+    assert response.json()["shipments"] == 1
+    assert response.json()["options"][0]["amount"] == {"amount": "9.00", "currency": "USD"}
