@@ -3,7 +3,8 @@ from collections import defaultdict
 from django.db.models import Prefetch, QuerySet
 
 from orders.exceptions import OrderNotFound
-from orders.models import Allocation, Order, OrderEvent, OrderLine
+from orders.models import Allocation, EventType, Order, OrderEvent, OrderLine
+from orders.status import Lifecycle
 
 
 def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
@@ -55,3 +56,18 @@ def order_events_list(*, seller_id: int, order_id: int) -> list[OrderEvent]:
     if not Order.objects.filter(seller_id=seller_id, pk=order_id).exists():
         raise OrderNotFound()
     return list(OrderEvent.objects.filter(order_id=order_id).order_by("id"))
+
+
+def lifecycle_before_hold(order: Order) -> str | None:
+    """Where a held order was when it was put on hold (its last move to on_hold), so a
+    release returns it there and an order that was being picked is not treated as one
+    that was merely confirmed."""
+    if order.lifecycle != Lifecycle.ON_HOLD:
+        return None
+    data = (
+        OrderEvent.objects.filter(order=order, type=EventType.STATUS_CHANGED, data__after=Lifecycle.ON_HOLD)
+        .order_by("-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return (data or {}).get("before")

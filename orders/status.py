@@ -21,7 +21,10 @@ class Lifecycle(models.TextChoices):
 LIFECYCLE_TRANSITIONS: dict[str, frozenset[str]] = {
     Lifecycle.DRAFT: frozenset({Lifecycle.PLACED, Lifecycle.CANCELLED}),
     Lifecycle.PLACED: frozenset({Lifecycle.CONFIRMED, Lifecycle.ON_HOLD, Lifecycle.CANCELLED}),
-    Lifecycle.ON_HOLD: frozenset({Lifecycle.PLACED, Lifecycle.CONFIRMED, Lifecycle.CANCELLED}),
+    # Back to where it was: an order held while being picked returns to fulfilment.
+    Lifecycle.ON_HOLD: frozenset(
+        {Lifecycle.PLACED, Lifecycle.CONFIRMED, Lifecycle.IN_FULFILLMENT, Lifecycle.CANCELLED}
+    ),
     Lifecycle.CONFIRMED: frozenset({Lifecycle.ON_HOLD, Lifecycle.IN_FULFILLMENT, Lifecycle.CANCELLED}),
     # Cancelling once picking started is allowed only while nothing has shipped; the
     # cancel service checks that guard under the row lock.

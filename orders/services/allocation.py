@@ -30,6 +30,7 @@ from orders.events import order_announce, order_event
 from orders.exceptions import InvalidOrder, OrderNotEditable
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
+from orders.selectors import lifecycle_before_hold
 from orders.status import Lifecycle, LineQuantities, derive_fulfillment
 from orders.tasks import backorders_fill_task, stock_shortfall_reconcile_task, warehouse_orders_reroute_task
 
@@ -44,6 +45,14 @@ WAITING_LIFECYCLES = (*MOVABLE_LIFECYCLES, Lifecycle.IN_FULFILLMENT)
 FILL_BATCH = 500  # orders per backorder pass; a bigger queue continues in another pass
 
 Components = dict[int, tuple[tuple[int, int], ...]]
+
+
+def stock_may_move(order: Order) -> bool:
+    """Whether routing may still move the order's stock: not once the warehouse started
+    picking it, even if it has been put on hold since."""
+    if order.lifecycle not in MOVABLE_LIFECYCLES:
+        return False
+    return lifecycle_before_hold(order) != Lifecycle.IN_FULFILLMENT
 
 
 def line_fulfillment(lines: Iterable[OrderLine]) -> str:
@@ -348,7 +357,7 @@ def warehouse_orders_reroute(*, warehouse_id: int, actor: Actor = SYSTEM) -> int
     for order_id in sorted(order_ids):
         with transaction.atomic():
             order = order_lock(seller_id=warehouse.seller_id, order_id=order_id)
-            if order.lifecycle not in MOVABLE_LIFECYCLES:
+            if not stock_may_move(order):
                 continue
             units = _units_at(order, stock_filter={"stock__warehouse_id": warehouse_id})
             _reroute(order, units, why=f"Warehouse {warehouse.code} was closed.", actor=actor)
@@ -377,49 +386,54 @@ def _units_at(order: Order, *, stock_filter: dict, budget: int | None = None) ->
     return dict(units)
 
 
+def _excess_at(stock_id: int) -> int:
+    """Units the stock row's allocations hold beyond what the row still counts."""
+    held = Allocation.objects.filter(stock_id=stock_id).aggregate(total=Sum("quantity"))["total"] or 0
+    return held - Stock.objects.select_for_update().get(pk=stock_id).allocated
+
+
 def stock_shortfall_reconcile(*, stock_id: int, actor: Actor = SYSTEM) -> int:
     """A count or an adjustment found fewer units than were allocated in a stock row;
     inventory cut its ``allocated`` already. Take the missing units off the newest open
-    orders' allocations there and route them again. Returns the orders touched."""
+    orders' allocations there and route them again, never from an order the warehouse
+    is already picking (its box is what it is: its shipment will be short, and that is
+    logged). Returns the orders touched."""
     stock = Stock.objects.select_related("warehouse").get(pk=stock_id)
+    candidates = list(
+        dict.fromkeys(
+            Allocation.objects.filter(stock_id=stock_id, line__order__lifecycle__in=MOVABLE_LIFECYCLES)
+            .order_by("-line__order__placed_at", "-line__order_id")
+            .values_list("line__order_id", flat=True)
+        )
+    )
     touched = 0
-    while True:
-        with transaction.atomic():
-            held = Allocation.objects.filter(stock_id=stock_id).aggregate(total=Sum("quantity"))["total"] or 0
-            locked = Stock.objects.select_for_update().get(pk=stock_id)
-            excess = held - locked.allocated
-            if excess <= 0:
-                return touched
-            newest = (
-                Allocation.objects.filter(stock_id=stock_id, line__order__lifecycle__in=WAITING_LIFECYCLES)
-                .order_by("-line__order__placed_at", "-line__order_id")
-                .values_list("line__order_id", flat=True)
-                .first()
-            )
-            if newest is None:
-                logger.error("Stock %s: %s allocated units held by no open order", stock_id, excess)
-                return touched
+    for order_id in candidates:
         # Lock order: the order first, then the stock row (as every order change does).
         with transaction.atomic():
-            order = order_lock(seller_id=stock.seller_id, order_id=newest)
-            held = Allocation.objects.filter(stock_id=stock_id).aggregate(total=Sum("quantity"))["total"] or 0
-            locked = Stock.objects.select_for_update().get(pk=stock_id)
-            excess = held - locked.allocated
+            order = order_lock(seller_id=stock.seller_id, order_id=order_id)
+            excess = _excess_at(stock_id)
             if excess <= 0:
                 return touched
-            mine = Allocation.objects.filter(stock_id=stock_id, line__order=order).aggregate(total=Sum("quantity"))[
-                "total"
-            ]
-            forgive = min(excess, mine or 0)
-            units = _units_at(order, stock_filter={"stock_id": stock_id}, budget=forgive)
+            if not stock_may_move(order):
+                continue
+            mine = Allocation.objects.filter(stock_id=stock_id, line__order=order).aggregate(total=Sum("quantity"))
+            forgive = min(excess, mine["total"] or 0)
+            if not forgive:
+                continue
             _reroute(
                 order,
-                units,
+                _units_at(order, stock_filter={"stock_id": stock_id}, budget=forgive),
                 why=f"A stock count in {stock.warehouse.code} found fewer units than were allocated.",
                 actor=actor,
                 forgiven={stock_id: forgive},
             )
             touched += 1
+    with transaction.atomic():
+        if (excess := _excess_at(stock_id)) > 0:
+            logger.error(
+                "Stock %s (%s): %s missing units are held by orders already being picked", stock_id, stock, excess
+            )
+    return touched
 
 
 def order_allocation_override(
@@ -430,7 +444,7 @@ def order_allocation_override(
     warehouse must be active and ship to the order's destination."""
     with transaction.atomic():
         order = order_lock(seller_id=seller_id, order_id=order_id)
-        if order.lifecycle not in MOVABLE_LIFECYCLES:
+        if not stock_may_move(order):
             raise OrderNotEditable(
                 "Only orders not yet being picked can be re-allocated.", details={"lifecycle": order.lifecycle}
             )

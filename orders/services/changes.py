@@ -17,6 +17,7 @@ from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
 from orders.finance.tax.calculation import order_total
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
+from orders.selectors import lifecycle_before_hold
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
 from orders.services.inputs import AddressInput, LineInput
 from orders.services.lifecycle import ensure_transition
@@ -27,7 +28,11 @@ from sellers.models import Seller
 
 
 def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
-    if order.lifecycle not in EDITABLE_LIFECYCLES or any(line.quantity_shipped for line in lines):
+    if (
+        order.lifecycle not in EDITABLE_LIFECYCLES
+        or any(line.quantity_shipped for line in lines)
+        or lifecycle_before_hold(order) == Lifecycle.IN_FULFILLMENT  # held while the warehouse picks it
+    ):
         raise OrderNotEditable(details={"lifecycle": order.lifecycle})
 
 

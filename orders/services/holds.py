@@ -9,6 +9,7 @@ from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import EventType, HoldResolution, Order, OrderEvent, OrderHold
+from orders.selectors import lifecycle_before_hold
 from orders.services.lifecycle import ensure_transition, order_cancel
 from orders.status import LIFECYCLE_TRANSITIONS, Lifecycle
 
@@ -40,8 +41,14 @@ def order_hold_release(*, seller_id: int, order_id: int, actor: Actor, comment: 
     with transaction.atomic():
         order = _lock_held_order(seller_id=seller_id, order_id=order_id, requested=Lifecycle.CONFIRMED)
         holds = _resolve_holds(order=order, resolution=HoldResolution.RELEASED, actor=actor, comment=comment)
-        order.lifecycle = Lifecycle.CONFIRMED
-        order.confirmed_at = timezone.now()
+        # An order held while being picked goes back to fulfilment, not to confirmed.
+        after = (
+            Lifecycle.IN_FULFILLMENT
+            if lifecycle_before_hold(order) == Lifecycle.IN_FULFILLMENT
+            else Lifecycle.CONFIRMED
+        )
+        order.lifecycle = after
+        order.confirmed_at = order.confirmed_at or timezone.now()
         order.save(update_fields=["lifecycle", "confirmed_at", "updated_at"])
         OrderEvent.objects.bulk_create(
             [
@@ -55,7 +62,7 @@ def order_hold_release(*, seller_id: int, order_id: int, actor: Actor, comment: 
                     order,
                     EventType.STATUS_CHANGED,
                     actor=actor,
-                    data={"field": "lifecycle", "before": Lifecycle.ON_HOLD, "after": Lifecycle.CONFIRMED},
+                    data={"field": "lifecycle", "before": Lifecycle.ON_HOLD, "after": after},
                 ),
             ]
         )

@@ -497,3 +497,43 @@ def test_the_sweep_fills_backorders_a_lost_task_left_waiting(seller, lamp, east)
 
     assert backorders_sweep() == 2
     assert waiting(order) == [0] and held(order) == {"EAST": 2}
+
+
+def test_a_short_count_never_takes_units_from_an_order_being_picked(seller, lamp, east, west):
+    now = timezone.now()
+    stocked(lamp, east, 4)
+    stocked(lamp, west, 5)
+    confirmed = place(seller, [("LAMP", 2)], placed_at=now - timedelta(hours=2))
+    picking = place(seller, [("LAMP", 2)], placed_at=now - timedelta(hours=1))
+    order_transition(seller_id=seller.pk, order_id=picking.pk, to=Lifecycle.IN_FULFILLMENT, actor=STAFF)
+
+    stock_count(product=lamp, warehouse=east, counted=3, actor=STAFF)
+    dispatch("stock.shortfall")
+
+    assert held(picking) == {"EAST": 2}  # the box being packed keeps its units
+    assert held(confirmed) == {"EAST": 1, "WEST": 1}
+
+
+def test_an_order_held_while_being_picked_keeps_its_stock_and_returns_to_fulfilment(seller, lamp, east, west):
+    from orders.exceptions import OrderNotEditable as NotEditable
+    from orders.models import HoldKind
+    from orders.services.holds import order_hold_place, order_hold_release
+
+    stocked(lamp, east, 5)
+    stocked(lamp, west, 5)
+    order = place(seller, [("LAMP", 2)])
+    order_transition(seller_id=seller.pk, order_id=order.pk, to=Lifecycle.IN_FULFILLMENT, actor=STAFF)
+    order_hold_place(seller_id=seller.pk, order_id=order.pk, kind=HoldKind.DISPUTE, reason="disputed", actor=STAFF)
+
+    with pytest.raises(NotEditable):
+        order_line_cancel(seller_id=seller.pk, order_id=order.pk, line_id=order.lines.get().pk, quantity=1, actor=STAFF)
+    with pytest.raises(NotEditable):
+        order_allocation_override(
+            seller_id=seller.pk, order_id=order.pk, choices={order.lines.get().pk: west.pk}, actor=STAFF
+        )
+    warehouse_set_active(warehouse=east, active=False, actor=STAFF)
+    dispatch("warehouse.deactivated")
+    assert held(order) == {"EAST": 2}
+
+    released = order_hold_release(seller_id=seller.pk, order_id=order.pk, actor=STAFF)
+    assert released.lifecycle == Lifecycle.IN_FULFILLMENT
