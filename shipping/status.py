@@ -35,6 +35,8 @@ SHIPMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 OPEN_STATUSES = frozenset({S.PENDING, S.PICKING, S.PACKED})
 # Handed to a carrier: tracking updates apply.
 IN_CARRIER_STATUSES = frozenset({S.SHIPPED, S.IN_TRANSIT, S.EXCEPTION})
+# Left the warehouse (whatever happened to it since).
+SHIPPED_STATUSES = frozenset({S.SHIPPED, S.IN_TRANSIT, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER})
 # A label may be bought or voided only before the parcel leaves.
 LABEL_STATUSES = frozenset({S.PENDING, S.PICKING, S.PACKED})
 

@@ -34,7 +34,7 @@ from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
 from shipping.locks import shipment_lock, shipments_for_update
 from shipping.models import CarrierAccount, Parcel, Shipment, ShipmentLine
 from shipping.services.common import ensure_shipment_transition, lock_order_and_shipment, shipment_ref
-from shipping.status import OPEN_STATUSES, ShipmentStatus
+from shipping.status import OPEN_STATUSES, SHIPPED_STATUSES, ShipmentStatus
 from shipping.tasks import label_void_task
 
 SHIPMENT_SEQUENCE = "shipment"
@@ -385,14 +385,29 @@ def _release_allocations(lines: list[ShipmentLine]) -> None:
 
 
 def _shipped_units(lines: list[ShipmentLine]) -> list[ShippedLine]:
-    """Per order line, the units this shipment completes (whole kits for a kit line)."""
+    """Per order line, the units this shipment completes. For a kit line, whole kits
+    counted over every component shipped for the line so far, this shipment included:
+    a kit whose parts leave from two warehouses is shipped when the second part is."""
     order_lines = {line.order_line_id: line.order_line for line in lines}
     kits = kit_units(list(order_lines.values()))
     picked: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for line in lines:
         picked[line.order_line_id][line.product_id] += line.quantity
+    if kits:
+        earlier = (
+            ShipmentLine.objects.filter(order_line_id__in=kits, shipment__status__in=SHIPPED_STATUSES)
+            .exclude(shipment_id=lines[0].shipment_id)
+            .values_list("order_line_id", "product_id", "quantity")
+        )
+        for line_id, product_id, quantity in earlier:
+            picked[line_id][product_id] += quantity
     units = [
-        ShippedLine(line_id=line_id, quantity=line_units(line_id=line_id, picked=picked[line_id], kits=kits))
+        ShippedLine(
+            line_id=line_id,
+            quantity=line_units(line_id=line_id, picked=picked[line_id], kits=kits)
+            - (order_lines[line_id].quantity_shipped if line_id in kits else 0),
+        )
         for line_id in sorted(picked)
+        if line_id in order_lines
     ]
     return [unit for unit in units if unit.quantity > 0]

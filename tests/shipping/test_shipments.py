@@ -221,3 +221,24 @@ def test_cancelling_the_order_cancels_its_open_shipments_and_queues_the_label_vo
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.CANCELLED
     assert any("label_void_task" in repr(getattr(callback, "func", callback)) for callback in queued)
+
+
+def test_a_kit_whose_parts_leave_from_two_warehouses_is_shipped_with_the_second(shop, table_carrier):
+    kit = ProductFactory(seller=shop["seller"], sku="DUO", kind=ProductKind.KIT)
+    KitComponent.objects.create(kit=kit, component=shop["mug"], quantity=1)  # only in EAST
+    KitComponent.objects.create(kit=kit, component=shop["tee"], quantity=1)  # only in WEST
+    order = placed(shop, [("DUO", 2)])
+    first, second = Shipment.objects.filter(order=order).order_by("pk")
+
+    ship(first, table_carrier)
+    line = order.lines.get()
+    assert line.quantity_shipped == 0  # half a kit is not a kit
+
+    ship(second, table_carrier)
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert line.quantity_shipped == 2
+    assert (order.lifecycle, order.fulfillment_status) == (Lifecycle.COMPLETED, FulfillmentStatus.SHIPPED)
+    assert OutboxEvent.objects.filter(
+        topic="shipment.shipped", payload__lines=[{"line_id": line.pk, "quantity": 2}]
+    ).exists()
