@@ -60,6 +60,12 @@ class Shipment(TimeStampedModel):
     picking_started_at = models.DateTimeField(null=True, blank=True)
     packed_at = models.DateTimeField(null=True, blank=True)
     label_bought_at = models.DateTimeField(null=True, blank=True)
+    label_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="What the label was bought for (address and contents); shipping refuses a label that no longer fits.",
+    )
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)

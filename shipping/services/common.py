@@ -1,5 +1,8 @@
 """Small pieces the shipping services share."""
 
+import hashlib
+import json
+
 from core.actor import Actor
 from orders.locks import order_lock
 from orders.models import Order
@@ -36,3 +39,16 @@ def ensure_shipment_transition(shipment: Shipment, to: str) -> None:
 
 def actor_label(actor: Actor) -> str:
     return actor.label[:150]
+
+
+# Marks a label whose void is under way: shipping refuses it meanwhile.
+LABEL_VOIDING = "voiding"
+
+
+def label_fingerprint(order: Order, shipment: Shipment) -> str:
+    """What a label is bought for: the order's shipping address and the shipment's
+    contents. A label whose fingerprint no longer matches would send the wrong parcel
+    to the wrong place."""
+    contents = sorted(shipment.lines.values_list("order_line_id", "stock_id", "quantity"))
+    document = {"address": order.shipping_address, "lines": contents}
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()

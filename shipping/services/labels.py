@@ -17,7 +17,7 @@ from shipping.carriers import carrier_backend
 from shipping.carriers.base import Address, LabelPurchase, LabelRef, ParcelSpec, RateQuote, ShipmentRequest
 from shipping.exceptions import CarrierError, InvalidShipping, LabelConflict, NoRateAvailable, ShipmentNotFound
 from shipping.models import CarrierAccount, CarrierKind, Shipment, TrackingEvent, TrackingSource
-from shipping.services.common import lock_order_and_shipment, shipment_ref
+from shipping.services.common import LABEL_VOIDING, label_fingerprint, lock_order_and_shipment, shipment_ref
 from shipping.services.shipments import estimated_parcel
 from shipping.status import LABEL_STATUSES, ShipmentStatus, TrackingStatus
 
@@ -193,13 +193,19 @@ def shipment_label_buy(
     """Buy a label (or, with the manual carrier, record the typed tracking number)."""
     shipment = _shipment_read(seller_id=seller_id, shipment_id=shipment_id)
     _ensure_label_free(shipment)
+    fingerprint = label_fingerprint(shipment.order, shipment)
     request = shipment_request(shipment)
     carrier, service_code = _choose(shipment, request, carrier_id=carrier_id, service_code=service_code)
     backend = carrier_backend(carrier)
     purchase = backend.buy_label(request, service_code=service_code, tracking_number=tracking_number)
     try:
         return _label_store(
-            seller_id=seller_id, shipment_id=shipment_id, carrier=carrier, purchase=purchase, actor=actor
+            seller_id=seller_id,
+            shipment_id=shipment_id,
+            carrier=carrier,
+            purchase=purchase,
+            fingerprint=fingerprint,
+            actor=actor,
         )
     except LabelConflict:
         # Someone else labelled or shipped it meanwhile: do not pay twice.
@@ -219,8 +225,16 @@ def _ref(purchase: LabelPurchase) -> LabelRef:
 
 
 def _label_store(
-    *, seller_id: int, shipment_id: int, carrier: CarrierAccount, purchase: LabelPurchase, actor: Actor
+    *,
+    seller_id: int,
+    shipment_id: int,
+    carrier: CarrierAccount,
+    purchase: LabelPurchase,
+    fingerprint: str,
+    actor: Actor,
 ) -> Shipment:
+    """Keep the label with what it was bought for (``fingerprint``, taken before the
+    purchase): if the order changed meanwhile, shipping will refuse it."""
     with transaction.atomic():
         order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
         _ensure_label_free(shipment)
@@ -237,6 +251,7 @@ def _label_store(
         shipment.provider_shipment_id = purchase.provider_shipment_id
         shipment.provider_tracker_id = purchase.provider_tracker_id
         shipment.label_bought_at = now
+        shipment.label_fingerprint = fingerprint
         shipment.save()
         TrackingEvent.objects.get_or_create(
             shipment=shipment,
@@ -258,15 +273,26 @@ def _label_store(
 def shipment_label_void(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment:
     """Void the label (the carrier refunds it) and free the shipment for another one.
     Only before the parcel has shipped, or when its order was cancelled."""
-    shipment = _shipment_read(seller_id=seller_id, shipment_id=shipment_id)
-    _ensure_voidable(shipment)
-    carrier_backend(shipment.carrier).void_label(
-        LabelRef(
-            tracking_number=shipment.tracking_number,
-            provider_shipment_id=shipment.provider_shipment_id,
-            provider_tracker_id=shipment.provider_tracker_id,
+    # Marked first, under the lock, so the parcel cannot ship on a label the carrier is
+    # refunding; the carrier is called with no lock held; a failed void unmarks it.
+    with transaction.atomic():
+        _order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
+        _ensure_voidable(shipment)
+        kept_fingerprint = shipment.label_fingerprint
+        Shipment.objects.filter(pk=shipment.pk).update(label_fingerprint=LABEL_VOIDING)
+    try:
+        carrier_backend(shipment.carrier).void_label(
+            LabelRef(
+                tracking_number=shipment.tracking_number,
+                provider_shipment_id=shipment.provider_shipment_id,
+                provider_tracker_id=shipment.provider_tracker_id,
+            )
         )
-    )
+    except Exception:
+        Shipment.objects.filter(pk=shipment.pk, label_fingerprint=LABEL_VOIDING).update(
+            label_fingerprint=kept_fingerprint
+        )
+        raise
     with transaction.atomic():
         order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
         _ensure_voidable(shipment)
@@ -278,6 +304,7 @@ def shipment_label_void(*, seller_id: int, shipment_id: int, actor: Actor) -> Sh
         shipment.postage = None
         shipment.transit_days = None
         shipment.label_bought_at = None
+        shipment.label_fingerprint = ""
         shipment.save()
         order_shipment_event(
             order=order,

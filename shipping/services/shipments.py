@@ -33,7 +33,13 @@ from sellers.services import sequence_next
 from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
 from shipping.locks import shipment_lock, shipments_for_update
 from shipping.models import CarrierAccount, Parcel, Shipment, ShipmentLine
-from shipping.services.common import ensure_shipment_transition, lock_order_and_shipment, shipment_ref
+from shipping.services.common import (
+    LABEL_VOIDING,
+    ensure_shipment_transition,
+    label_fingerprint,
+    lock_order_and_shipment,
+    shipment_ref,
+)
 from shipping.status import OPEN_STATUSES, SHIPPED_STATUSES, ShipmentStatus
 from shipping.tasks import label_void_task
 
@@ -95,7 +101,20 @@ def shipments_sync(*, seller_id: int, order_id: int, actor: Actor) -> list[Shipm
             _set_lines(shipment, allocations)
             kept.append(shipment)
         _cancel(list(pending.values()), order=order, actor=actor)
+        _void_stale_labels(order, kept)
     return kept
+
+
+def _void_stale_labels(order: Order, shipments: list[Shipment]) -> None:
+    """A label bought before the order's address or the shipment's contents changed
+    would send the wrong parcel: void it after commit (shipping refuses it meanwhile)."""
+    for shipment in shipments:
+        if (
+            shipment.tracking_number
+            and shipment.label_fingerprint not in ("", LABEL_VOIDING)
+            and shipment.label_fingerprint != label_fingerprint(order, shipment)
+        ):
+            transaction.on_commit(partial(label_void_task.delay, shipment_id=shipment.pk), robust=True)
 
 
 @dataclass(frozen=True)
@@ -330,6 +349,13 @@ def shipment_ship(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment
             raise InvalidShipping(
                 f"Shipment {shipment.number} has no label: buy one or type the tracking number first.",
                 details={"tracking_number": ["A shipment needs a tracking number to ship."]},
+            )
+        if shipment.label_fingerprint and shipment.label_fingerprint != label_fingerprint(order, shipment):
+            # Bought for another address or other contents, or being voided right now.
+            raise InvalidShipping(
+                f"Shipment {shipment.number}'s label no longer fits the order (its address or contents changed): "
+                "void it and buy a new one.",
+                details={"tracking_number": ["The label does not match the shipment any more."]},
             )
         lines = list(shipment.lines.select_related("stock", "order_line__product").order_by("pk"))
         stock_ship(

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from core.models import OutboxEvent
 from orders.models import EventType
 from orders.status import FulfillmentStatus
-from shipping.exceptions import CarrierError, LabelConflict, NoRateAvailable
+from shipping.exceptions import CarrierError, InvalidShipping, LabelConflict, NoRateAvailable
 from shipping.models import CarrierAccount, CarrierKind, Shipment
 from shipping.services.labels import shipment_label_buy, shipment_label_void, shipment_rates
 from shipping.services.shipments import shipment_ship
@@ -194,3 +194,30 @@ def test_polling_records_tracking_events_and_delivery_sets_the_order_delivered(s
     assert order.delivered_at == shipment.delivered_at is not None
     assert order.events.filter(type=EventType.DELIVERED).count() == 1
     assert OutboxEvent.objects.filter(topic="shipment.delivered", aggregate_id=str(shipment.pk)).count() == 1
+
+
+def test_a_label_bought_before_the_address_changed_is_refused_voided_and_replaced(
+    shop, table_carrier, django_capture_on_commit_callbacks
+):
+    from orders.services import AddressInput
+    from orders.services.changes import order_shipping_address_update
+    from shipping.services.shipments import shipments_sync
+
+    order = placed(shop, [("MUG", 1)])
+    shipment = Shipment.objects.get(order=order)
+    shipment_label_buy(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF, carrier_id=table_carrier.pk)
+    chicago = AddressInput(name="Ada Lovelace", line1="1 New Road", city="Chicago", country="US", postal_code="60601")
+    order_shipping_address_update(seller_id=order.seller_id, order_id=order.pk, address=chicago, actor=STAFF)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        shipments_sync(seller_id=order.seller_id, order_id=order.pk, actor=STAFF)
+    assert any(getattr(c, "keywords", {}).get("shipment_id") == shipment.pk for c in queued)  # its void is queued
+    packed(shipment)
+
+    with pytest.raises(InvalidShipping):
+        shipment_ship(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+    shipment_label_void(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF)
+    shipment_label_buy(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF, carrier_id=table_carrier.pk)
+    shipped = shipment_ship(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF)
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(bytes(shipped.label_pdf))).pages)
+    assert "Chicago" in text
