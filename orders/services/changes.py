@@ -4,8 +4,11 @@ Amounts of a live order follow its open and shipped quantities, so cancelling a 
 lowers the line total, the subtotal and the total. (A cancelled order keeps the amounts
 it had, as the record of what was ordered.)"""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.db.models import F
+from djmoney.money import Money
 
 from core.actor import Actor
 from core.money import round_money, zero
@@ -14,7 +17,8 @@ from inventory.selectors import product_components
 from inventory.services import LineRequest, stock_allocate_lines
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidOrder, LineNotFound, OrderNotEditable
-from orders.finance.tax.calculation import order_total
+from orders.finance.tax.base import TAX_METADATA_KEY
+from orders.finance.tax.calculation import order_total, tax_on
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
 from orders.selectors import lifecycle_before_hold
@@ -76,6 +80,29 @@ def _reroute(order: Order, lines: list[OrderLine], actor: Actor) -> OrderEvent:
             "candidates": routed.candidates,
         },
     )
+
+
+def _reprice_cancelled(order: Order, index: int, line: OrderLine, *, kept: int, cancelled: int) -> bool:
+    """A line lost ``cancelled`` of its ``kept + cancelled`` units (its total already
+    lowered): its share of the order's discount shrinks pro rata, its tax is computed
+    again at its placed rate on what is left (the rules of ``orders.finance.tax``), and
+    the order's discount and tax follow. Orders whose tax came from their channel have
+    no per-line breakdown: the line's tax is scaled. Returns whether the order's prices
+    include tax (as placed, whatever the seller says today)."""
+    breakdown = order.metadata.get(TAX_METADATA_KEY) if isinstance(order.metadata, dict) else None
+    tax_before = line.tax_amount
+    if isinstance(breakdown, dict) and len(breakdown.get("lines", [])) > index:
+        inclusive = bool(breakdown.get("prices_include_tax"))
+        share = Money(Decimal(breakdown["lines"][index]["discount"]), order.currency)
+        share_kept = round_money(share * kept / (kept + cancelled))
+        order.discount_total -= share - share_kept
+        breakdown["lines"][index]["discount"] = str(share_kept.amount)
+        line.tax_amount = tax_on(line.line_total - share_kept, line.tax_rate, inclusive=inclusive)
+    else:
+        inclusive = order.seller.prices_include_tax
+        line.tax_amount = round_money(line.tax_amount * kept / (kept + cancelled))
+    order.tax_total -= tax_before - line.tax_amount
+    return inclusive
 
 
 def order_shipping_address_update(*, seller_id: int, order_id: int, address: AddressInput, actor: Actor) -> Order:
@@ -144,11 +171,7 @@ def order_line_cancel(
         line.quantity_cancelled += quantity
         remaining = line.quantity - line.quantity_cancelled
         line.line_total = round_money(line.unit_price * remaining)
-        # The line's tax shrinks with it, in proportion to what is left (a placed order's
-        # rate never changes); the order's tax drops by as much.
-        tax_before = line.tax_amount
-        line.tax_amount = round_money(line.tax_amount * remaining / (remaining + quantity))
-        order.tax_total -= tax_before - line.tax_amount
+        inclusive = _reprice_cancelled(order, lines.index(line), line, kept=remaining, cancelled=quantity)
         OrderLine.objects.filter(pk=line.pk).update(
             quantity_cancelled=F("quantity_cancelled") + quantity,
             quantity_backordered=line.quantity_backordered,
@@ -162,7 +185,7 @@ def order_line_cancel(
             shipping=order.shipping_total,
             tax=order.tax_total,
             discount=order.discount_total,
-            inclusive=order.seller.prices_include_tax,
+            inclusive=inclusive,
         )
         if order.total.amount < 0:
             raise OrderNotEditable(
