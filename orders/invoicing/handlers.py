@@ -9,6 +9,7 @@ from djmoney.money import Money
 from core.actor import Actor
 from core.models import OutboxEvent
 from orders.invoicing.exceptions import InvalidRefund
+from orders.invoicing.models import Invoice
 from orders.invoicing.selectors import credit_note_get, invoice_get
 from orders.invoicing.services import credit_note_issue, credit_note_pdf, invoice_issue_when_due, invoice_pdf
 from orders.models import Order
@@ -55,8 +56,13 @@ def refund_amount(payload: dict) -> Money:
 
 
 def on_payment_refunded(event: OutboxEvent) -> None:
-    """Every refund gets its credit note (and the order its invoice first, if it has none)."""
+    """Every refund gets its credit note (and the order its invoice first, if it has
+    none), except money given back for units the order no longer has while it has no
+    invoice yet: the invoice, when issued, leaves those units out already, so a credit
+    note would count them twice."""
     seller_id, order_id = _seller_and_order(event)
+    if event.payload.get("adjusts_order") and not Invoice.objects.filter(order_id=order_id).exists():
+        return
     credit_note_issue(
         seller_id=seller_id,
         order_id=order_id,

@@ -141,3 +141,28 @@ def test_one_idempotency_key_on_two_orders_at_once_is_a_4xx_not_a_500(sandbox, s
         thread.join(30)
 
     assert sorted(statuses)[0] == 201 and sorted(statuses)[1] in (409, 422)
+
+
+@pytest.mark.django_db
+def test_documents_match_the_money_when_a_line_is_refunded_before_the_invoice(
+    api, shop, sandbox, storefront, django_capture_on_commit_callbacks
+):
+    from orders.invoicing.models import CreditNote, Invoice
+    from orders.invoicing.services import invoice_issue_when_due
+    from sellers.models import InvoiceTrigger
+
+    intent_id = authorize(storefront, shop, amount=4500)
+    order = place_paid(api, [("MUG", 2), ("PLATE", 1)], intent_id)
+    payment = Payment.objects.get(order_id=order["id"])
+    payment_capture(payment_id=payment.pk, seller_id=shop.pk, actor=STAFF)  # by hand: 45.00
+    mug = next(line for line in order["lines"] if line["sku"] == "MUG")
+    api.post(f"/api/v1/orders/{order['id']}/lines/{mug['id']}/cancel/", {"quantity": 1}, format="json")
+    run_outbox(django_capture_on_commit_callbacks, "order.updated", order["id"])  # refunds the mug: 10.00
+    run_outbox(django_capture_on_commit_callbacks, "payment.refunded", payment.pk)
+    assert not CreditNote.objects.exists()  # no invoice yet: nothing to credit
+
+    invoice_issue_when_due(seller_id=shop.pk, order_id=order["id"], occasion=InvoiceTrigger.SHIPPED, actor=STAFF)
+
+    payment.refresh_from_db()
+    kept = payment.amount_captured - payment.amount_refunded
+    assert Invoice.objects.get(order_id=order["id"]).total == kept  # 35.00 invoiced, 35.00 kept

@@ -45,6 +45,10 @@ class RefundInput:
     fingerprint: str = ""
 
 
+# Idempotency-key prefixes of the refunds Waybill makes to match a smaller order.
+ORDER_ADJUSTMENT_KEYS = ("line-cancel:", "over-capture:")
+
+
 def refundable(payment: Payment) -> Money:
     """Captured, less what is refunded or being refunded."""
     pending = Refund.objects.filter(payment=payment, status=RefundState.PENDING).aggregate(total=Sum("amount"))
@@ -215,6 +219,9 @@ def _count(order: Order, payment: Payment, refund: Refund, *, actor: Actor) -> N
             "amount": money_text(refund.amount),
             "currency": payment.currency,
             "reason": refund.reason,
+            # Gives back money for units the order no longer has (a line cancelled, a
+            # capture that came late): an invoice issued after it already leaves them out.
+            "adjusts_order": refund.idempotency_key.startswith(ORDER_ADJUSTMENT_KEYS),
         },
     )
 
