@@ -11,7 +11,7 @@ from django.db import connection
 from core.actor import Actor
 from orders.models import Order
 from orders.payments.accounts import stripe_account_set
-from orders.payments.exceptions import PaymentProviderUnavailable
+from orders.payments.exceptions import PaymentProviderRefused, PaymentProviderUnavailable
 from orders.payments.models import Payment, PaymentState, Refund
 from orders.payments.sandbox.server import Fault
 from orders.payments.services import payment_capture
@@ -166,3 +166,30 @@ def test_documents_match_the_money_when_a_line_is_refunded_before_the_invoice(
     payment.refresh_from_db()
     kept = payment.amount_captured - payment.amount_refunded
     assert Invoice.objects.get(order_id=order["id"]).total == kept  # 35.00 invoiced, 35.00 kept
+
+
+@pytest.mark.django_db
+def test_a_dashboard_refund_is_counted_while_one_of_ours_is_still_pending(
+    api, client, shop, sandbox, storefront, settings
+):
+    from tests.payments.conftest import deliver
+
+    intent_id = authorize(storefront, shop, amount=1000)
+    order = place_paid(api, [("MUG", 1)], intent_id)
+    payment = Payment.objects.get(order_id=order["id"])
+    payment_capture(payment_id=payment.pk, seller_id=shop.pk, actor=STAFF)
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    sandbox.faults.append(Fault("POST", r"^/v1/refunds$", status=500))
+    assert api.post(f"/api/v1/orders/{order['id']}/refunds/", {"amount": "10.00"}, format="json").status_code == 202
+    storefront.v1.refunds.create(params={"payment_intent": intent_id, "amount": 1000})  # in the dashboard
+    (event,) = sandbox.events_of("charge.refunded")
+
+    assert deliver(client, sandbox, event).json()["outcome"] == "processed"
+
+    payment.refresh_from_db()
+    assert payment.amount_refunded.amount == Decimal("10") and payment.status == PaymentState.REFUNDED
+    ours = Refund.objects.get(payment=payment, origin="waybill")
+    with pytest.raises(PaymentProviderRefused):  # Stripe refuses a second refund of the whole charge
+        refund_submit(refund_id=ours.pk, actor=STAFF)
+    ours.refresh_from_db()
+    assert ours.status == "failed"

@@ -208,7 +208,10 @@ def _charge_refunded(obj: dict, stored: StripeEvent) -> Outcome:
     with transaction.atomic():
         _order, payment = payment_lock(payment_id=payment.pk)
         reported = from_minor_units(int(obj.get("amount_refunded") or 0), payment.currency)
-        counted = Refund.objects.filter(payment=payment, status__in=(RefundState.PENDING, RefundState.SUCCEEDED))
+        # Only what Stripe confirmed: a refund of ours still pending is not at Stripe (the
+        # loop above marked those it lists), so the difference was made elsewhere; the
+        # pending one, submitted later, is then refused and marked failed.
+        counted = Refund.objects.filter(payment=payment, status=RefundState.SUCCEEDED)
         known = Money(counted.aggregate(total=Sum("amount"))["total"] or 0, payment.currency)
         if reported.amount <= known.amount:
             return STALE, payment
