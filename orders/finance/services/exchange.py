@@ -16,6 +16,7 @@ from itertools import permutations
 from typing import TextIO
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from djmoney.contrib.exchange.models import ExchangeBackend, Rate
 
@@ -40,7 +41,7 @@ def _row_errors(row: RateRow) -> list[str]:
     for code in (row.base_currency, row.quote_currency):
         try:
             currency_code_validator(code)
-        except Exception:  # noqa: BLE001 - Django's ValidationError, reported per row
+        except ValidationError:  # reported per row
             errors.append(f"{code!r} is not an ISO 4217 currency code.")
     if row.base_currency == row.quote_currency:
         errors.append("Base and quote must differ.")
