@@ -43,7 +43,13 @@ from shipping.models import (
 from shipping.selectors import shipments_for_documents, warehouse_queue
 from shipping.services.documents import packing_slips, pick_list, wave_pick_list
 from shipping.services.labels import shipment_label_buy
-from shipping.services.shipments import shipment_pack, shipment_pick_start, shipment_scan, shipment_ship
+from shipping.services.shipments import (
+    shipment_collect,
+    shipment_pack,
+    shipment_pick_start,
+    shipment_scan,
+    shipment_ship,
+)
 from shipping.services.waves import wave_create
 from shipping.status import ShipmentStatus
 
@@ -138,7 +144,15 @@ class ShipmentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
     inlines = (ShipmentLineInline, ParcelInline, TrackingEventInline)
-    actions = ("create_wave", "print_pick_list", "print_packing_slips", "buy_labels", "print_labels", "mark_shipped")
+    actions = (
+        "create_wave",
+        "print_pick_list",
+        "print_packing_slips",
+        "buy_labels",
+        "print_labels",
+        "mark_shipped",
+        "mark_collected",
+    )
     view_roles = ALL_ROLES
     operator_roles = EDITOR_ROLES
     change_list_template = "admin/shipping/shipment/change_list.html"
@@ -233,6 +247,10 @@ class ShipmentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Mark shipped (packed shipments with a label)", permissions=["operate"])
     def mark_shipped(self, request, queryset):
         self._each(request, self._selection(request, queryset), done="Shipped", service=shipment_ship)
+
+    @admin.action(description="Mark collected (packed click-and-collect boxes handed over)", permissions=["operate"])
+    def mark_collected(self, request, queryset):
+        self._each(request, self._selection(request, queryset), done="Collected", service=shipment_collect)
 
     # -- pages -----------------------------------------------------------------------
     def get_urls(self):

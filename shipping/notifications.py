@@ -6,7 +6,7 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 
 from core.models import OutboxEvent
-from orders.models import Order
+from orders.models import DeliveryMethod, Order
 from orders.notifications import CHANNELS_WE_EMAIL
 from shipping.models import Shipment
 
@@ -23,6 +23,8 @@ def shipment_shipped_email(event: OutboxEvent) -> None:
     seller = order.seller
     if not (order.customer_email and seller.notify_customers and order.channel in CHANNELS_WE_EMAIL):
         return
+    if order.delivery_method == DeliveryMethod.PICKUP:
+        return  # collected at the counter: the customer has it in hand
     body = render_to_string(
         "shipping/email/shipment_shipped.txt",
         {

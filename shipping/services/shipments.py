@@ -26,6 +26,7 @@ from orders.services.fulfillment import (
     line_units,
     order_fulfillment_start,
     order_lines_ship,
+    order_shipment_delivered,
     order_shipment_event,
 )
 from orders.status import Lifecycle
@@ -87,8 +88,8 @@ def shipments_sync(*, seller_id: int, order_id: int, actor: Actor) -> list[Shipm
             # after commit (a network call).
             _cancel(shipments, order=order, actor=actor)
             return []
-        if order.lifecycle not in FULFILLABLE or order.delivery_method != DeliveryMethod.SHIP:
-            return shipments  # held (or collected in store): left as they are until released
+        if order.lifecycle not in FULFILLABLE:
+            return shipments  # held: left as they are until released
         wanted = _unclaimed(order, shipments)
         pending = {s.warehouse_id: s for s in shipments if s.status in REBUILDABLE}
         kept = [s for s in shipments if s.status not in REBUILDABLE]
@@ -345,6 +346,11 @@ def shipment_ship(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment
     with transaction.atomic():
         order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
         ensure_shipment_transition(shipment, ShipmentStatus.SHIPPED)
+        if order.delivery_method == DeliveryMethod.PICKUP:
+            raise InvalidShipping(
+                f"Shipment {shipment.number} is collected at the counter, not shipped: mark it collected.",
+                details={"delivery_method": ["pickup"]},
+            )
         if not shipment.tracking_number:
             raise InvalidShipping(
                 f"Shipment {shipment.number} has no label: buy one or type the tracking number first.",
@@ -357,32 +363,65 @@ def shipment_ship(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment
                 "void it and buy a new one.",
                 details={"tracking_number": ["The label does not match the shipment any more."]},
             )
-        lines = list(shipment.lines.select_related("stock", "order_line__product").order_by("pk"))
-        stock_ship(
-            lines=[StockLine(line.stock.product_id, line.stock.warehouse_id, line.quantity) for line in lines],
+        _leave(order, shipment, actor=actor)
+    return shipment
+
+
+def shipment_collect(*, seller_id: int, shipment_id: int, actor: Actor) -> Shipment:
+    """The customer collected a click-and-collect order's packed box at the counter:
+    it leaves the ledger as a shipment does (so payment capture, the invoice and
+    webhooks follow) and is delivered there and then, which starts the return window."""
+    with transaction.atomic():
+        order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
+        if order.delivery_method != DeliveryMethod.PICKUP:
+            raise InvalidShipping(
+                f"Order #{order.number} is shipped to the customer, not collected.",
+                details={"delivery_method": ["ship"]},
+            )
+        ensure_shipment_transition(shipment, ShipmentStatus.SHIPPED)
+        _leave(order, shipment, actor=actor)
+        now = timezone.now()
+        shipment.status = ShipmentStatus.DELIVERED
+        shipment.delivered_at = now
+        shipment.save(update_fields=["status", "delivered_at", "updated_at"])
+        others = Shipment.objects.filter(order=order).exclude(pk=shipment.pk).exclude(status=ShipmentStatus.CANCELLED)
+        order_shipment_delivered(
+            order=order,
+            shipment=shipment_ref(shipment),
+            delivered_at=now,
+            all_delivered=not others.exclude(status=ShipmentStatus.DELIVERED).exists(),
             actor=actor,
-            reference=f"shipment:{shipment.number}",
-        )
-        _release_allocations(lines)
-        shipped = _shipped_units(lines)
-        shipment.status = ShipmentStatus.SHIPPED
-        shipment.shipped_at = timezone.now()
-        shipment.save(update_fields=["status", "shipped_at", "updated_at"])
-        ref = shipment_ref(shipment)
-        order_lines_ship(order=order, lines=shipped, shipment=ref, actor=actor)
-        outbox_record(
-            topic="shipment.shipped",
-            seller_id=seller_id,
-            aggregate_type="shipment",
-            aggregate_id=shipment.pk,
-            payload={
-                "order_id": order.pk,
-                "shipment_id": shipment.pk,
-                "lines": [{"line_id": s.line_id, "quantity": s.quantity} for s in shipped],
-                "shipment": ref,
-            },
         )
     return shipment
+
+
+def _leave(order: Order, shipment: Shipment, *, actor: Actor) -> None:
+    """The units leave the building (order and shipment locked by the caller)."""
+    lines = list(shipment.lines.select_related("stock", "order_line__product").order_by("pk"))
+    stock_ship(
+        lines=[StockLine(line.stock.product_id, line.stock.warehouse_id, line.quantity) for line in lines],
+        actor=actor,
+        reference=f"shipment:{shipment.number}",
+    )
+    _release_allocations(lines)
+    shipped = _shipped_units(lines)
+    shipment.status = ShipmentStatus.SHIPPED
+    shipment.shipped_at = timezone.now()
+    shipment.save(update_fields=["status", "shipped_at", "updated_at"])
+    ref = shipment_ref(shipment)
+    order_lines_ship(order=order, lines=shipped, shipment=ref, actor=actor)
+    outbox_record(
+        topic="shipment.shipped",
+        seller_id=shipment.seller_id,
+        aggregate_type="shipment",
+        aggregate_id=shipment.pk,
+        payload={
+            "order_id": order.pk,
+            "shipment_id": shipment.pk,
+            "lines": [{"line_id": s.line_id, "quantity": s.quantity} for s in shipped],
+            "shipment": ref,
+        },
+    )
 
 
 def _release_allocations(lines: list[ShipmentLine]) -> None:

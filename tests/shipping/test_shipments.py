@@ -242,3 +242,47 @@ def test_a_kit_whose_parts_leave_from_two_warehouses_is_shipped_with_the_second(
     assert OutboxEvent.objects.filter(
         topic="shipment.shipped", payload__lines=[{"line_id": line.pk, "quantity": 2}]
     ).exists()
+
+
+def test_a_click_and_collect_order_is_picked_packed_and_collected_at_the_counter(
+    shop, django_capture_on_commit_callbacks
+):
+    from orders.services.allocation import order_ready_for_pickup
+    from shipping.services.shipments import shipment_collect
+
+    counter = shop["east"]
+    counter.is_pickup_location = True
+    counter.save()
+    order = placed(shop, [("MUG", 2)], delivery_method="pickup", pickup_location="EAST")
+    shipment = Shipment.objects.get(order=order)
+    assert shipment.warehouse == counter and not shipment.carrier_id
+    packed(shipment)
+    order_ready_for_pickup(seller_id=order.seller_id, order_id=order.pk, actor=STAFF)
+    with pytest.raises(InvalidShipping):  # collected, not shipped
+        shipment_ship(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+    shipment_collect(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+    order.refresh_from_db()
+    stock = Stock.objects.get(product=shop["mug"], warehouse=counter)
+    assert (stock.on_hand, stock.allocated) == (8, 0)
+    assert Shipment.objects.get(pk=shipment.pk).status == ShipmentStatus.DELIVERED
+    assert (order.lifecycle, order.fulfillment_status) == (Lifecycle.COMPLETED, FulfillmentStatus.DELIVERED)
+    assert order.delivered_at is not None
+    assert OutboxEvent.objects.filter(topic="shipment.shipped", payload__shipment_id=shipment.pk).exists()
+    mail.outbox.clear()
+    shipped = OutboxEvent.objects.get(topic="shipment.shipped", payload__shipment_id=shipment.pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        outbox_dispatch(event_id=shipped.pk)
+    assert not [m for m in mail.outbox if "shipped" in m.subject.lower()]  # no "on its way" for a collected box
+
+
+def test_an_order_to_ship_cannot_be_marked_collected(shop, table_carrier):
+    from shipping.services.shipments import shipment_collect
+
+    order = placed(shop, [("MUG", 1)])
+    shipment = Shipment.objects.get(order=order)
+    packed(shipment)
+
+    with pytest.raises(InvalidShipping):
+        shipment_collect(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF)
