@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views import csrf as csrf_views
 from django.views import defaults
 
@@ -31,3 +31,11 @@ def csrf_failure(request, reason=""):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("csrf_failed", "CSRF verification failed."), status=403)
     return csrf_views.csrf_failure(request, reason=reason)
+
+
+def pdf_response(content: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
+    """A PDF document (an invoice, a label, a pick list) as the browser or client gets it."""
+    response = HttpResponse(content, content_type="application/pdf")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from core.actor import Actor
 from core.exceptions import ApplicationError
+from core.views import pdf_response
 from sellers.admin_scoping import (
     ALL_ROLES,
     EDITOR_ROLES,
@@ -52,12 +53,6 @@ from shipping.services.shipments import (
 )
 from shipping.services.waves import wave_create
 from shipping.status import ShipmentStatus
-
-
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 class ShipmentLineInline(SellerScopedInlineMixin, admin.TabularInline):
@@ -219,12 +214,12 @@ class ShipmentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Print pick list (PDF)")
     def print_pick_list(self, request, queryset):
         shipments = shipments_for_documents(shipment_ids=[s.pk for s in queryset])
-        return _pdf(pick_list(shipments=shipments, title="Pick list"), "pick-list.pdf")
+        return pdf_response(pick_list(shipments=shipments, title="Pick list"), "pick-list.pdf")
 
     @admin.action(description="Print packing slips (PDF)")
     def print_packing_slips(self, request, queryset):
         shipments = shipments_for_documents(shipment_ids=[s.pk for s in queryset])
-        return _pdf(packing_slip_pdf(packing_slips(shipments)), "packing-slips.pdf")
+        return pdf_response(packing_slip_pdf(packing_slips(shipments)), "packing-slips.pdf")
 
     @admin.action(description="Buy labels (cheapest service that keeps the promised speed)", permissions=["operate"])
     def buy_labels(self, request, queryset):
@@ -275,11 +270,13 @@ class ShipmentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
         shipment = self._shipment(request, shipment_id)
         if not shipment.label_pdf:
             raise Http404("This shipment has no label.")
-        return _pdf(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
+        return pdf_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
 
     def packing_slip_view(self, request, shipment_id: int):
         shipment = self._shipment(request, shipment_id)
-        return _pdf(packing_slip_pdf(packing_slips(shipments_for_documents(shipment_ids=[shipment.pk]))), "slip.pdf")
+        return pdf_response(
+            packing_slip_pdf(packing_slips(shipments_for_documents(shipment_ids=[shipment.pk]))), "slip.pdf"
+        )
 
     def queue_view(self, request):
         """Per warehouse: what is due today or late, late first."""
@@ -397,7 +394,7 @@ class PickWaveAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
         if wave is None:
             raise Http404("No such wave.")
         shipments = shipments_for_documents(shipment_ids=list(wave.shipments.values_list("pk", flat=True)))
-        return _pdf(wave_pick_list(wave, shipments), f"pick-list-wave-{wave.number}.pdf")
+        return pdf_response(wave_pick_list(wave, shipments), f"pick-list-wave-{wave.number}.pdf")
 
 
 class TableRateInline(SellerScopedInlineMixin, admin.TabularInline):

@@ -3,12 +3,13 @@ scoped to the staff user's sellers, each with its PDF. Staff issue an order's in
 with the "Issue invoice" action on the orders list."""
 
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.actor import Actor
 from core.exceptions import ApplicationError
+from core.views import pdf_response
 from orders.invoicing.figures import format_rate
 from orders.invoicing.models import (
     CreditNote,
@@ -102,9 +103,7 @@ class DocumentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
         if document is None or not self.has_view_permission(request, document):
             raise Http404("No such document.")
         # render_pdf: each document admin's own (its stored PDF, rendered once if missing).
-        response = HttpResponse(self.render_pdf(document), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{document.display_number}.pdf"'
-        return response
+        return pdf_response(self.render_pdf(document), f"{document.display_number}.pdf")
 
     @admin.display(description="PDF")
     def pdf_link(self, document) -> str:

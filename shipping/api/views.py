@@ -1,13 +1,13 @@
 """Shipping over the API: shipments and their tracking per order, live rate quotes for
 checkout, shipment documents, and the endpoint carriers push tracking to."""
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.views import pdf_response
 from sellers.models import ApiScope
 from shipping.api.serializers import (
     RateQuoteInputSerializer,
@@ -26,12 +26,6 @@ from shipping.services.tracking import tracking_push
 
 ERROR = OpenApiResponse(description="See the Error schema.")
 PDF = OpenApiResponse(response=OpenApiTypes.BINARY, description="A PDF document.")
-
-
-def _pdf(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 class OrderShipmentListApi(APIView):
@@ -73,7 +67,7 @@ class ShipmentLabelApi(APIView):
         shipment = shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)
         if not shipment.label_pdf:
             raise ShipmentNotFound("This shipment has no label to print.")
-        return _pdf(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
+        return pdf_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
 
 
 class ShipmentPackingSlipApi(APIView):
@@ -86,7 +80,7 @@ class ShipmentPackingSlipApi(APIView):
     )
     def get(self, request, shipment_id: int):
         shipment = shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)
-        return _pdf(packing_slip_pdf(packing_slips([shipment])), f"packing-slip-{shipment.number}.pdf")
+        return pdf_response(packing_slip_pdf(packing_slips([shipment])), f"packing-slip-{shipment.number}.pdf")
 
 
 class RateQuoteApi(APIView):

@@ -1,7 +1,6 @@
 """Invoices and credit notes over the API: read them per order or by id, download
 their PDFs, and issue an order's invoice by hand (idempotent)."""
 
-from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actor import Actor
+from core.views import pdf_response
 from orders.invoicing.api.serializers import (
     CreditNoteDetailSerializer,
     CreditNoteSummarySerializer,
@@ -47,12 +47,6 @@ class PdfApi(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         if isinstance(response, Response):  # an error: always the JSON error shape
             response.accepted_renderer, response.accepted_media_type = JSONRenderer(), "application/json"
-        return response
-
-    @staticmethod
-    def pdf(content: bytes, number: str) -> HttpResponse:
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{number}.pdf"'
         return response
 
 
@@ -124,7 +118,7 @@ class InvoicePdfApi(PdfApi):
     )
     def get(self, request, invoice_id: int):
         invoice = invoice_get(seller_id=request.auth.seller_id, invoice_id=invoice_id)
-        return self.pdf(invoice_pdf(invoice=invoice), invoice.display_number)
+        return pdf_response(invoice_pdf(invoice=invoice), f"{invoice.display_number}.pdf", attachment=True)
 
 
 class CreditNoteDetailApi(APIView):
@@ -148,4 +142,6 @@ class CreditNotePdfApi(PdfApi):
     )
     def get(self, request, credit_note_id: int):
         credit_note = credit_note_get(seller_id=request.auth.seller_id, credit_note_id=credit_note_id)
-        return self.pdf(credit_note_pdf(credit_note=credit_note), credit_note.display_number)
+        return pdf_response(
+            credit_note_pdf(credit_note=credit_note), f"{credit_note.display_number}.pdf", attachment=True
+        )
