@@ -93,15 +93,15 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
+            # The production configuration: the app is preloaded in the master, so the
+            # workers fork with the geocoding tables built instead of each building them.
+            "--config",
+            str(ROOT / "config/gunicorn.conf.py"),
             "config.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--worker-class",
-            "sync",
-            "--backlog",
-            "2048",
             "--log-level",
             "warning",
         ],
