@@ -8,7 +8,9 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
-from sellers.models import ApiKey
+from core.cache import MISSING, restore, snapshot
+from sellers.caches import api_keys_cache
+from sellers.models import ApiKey, Seller
 from sellers.services import API_KEY_PREFIX, api_key_digest
 
 
@@ -42,28 +44,46 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if not raw_key.startswith(API_KEY_PREFIX):
             raise exceptions.AuthenticationFailed("Malformed API key.")
-        api_key = (
-            ApiKey.objects.select_related("seller")
-            .filter(digest=api_key_digest(raw_key), revoked_at__isnull=True, seller__is_active=True)
-            .first()
-        )
+        digest = api_key_digest(raw_key)
+        api_key = self._live_key(digest)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        self._touch(api_key)
+        if self._touch(api_key):
+            api_keys_cache.set(digest, (snapshot(api_key), snapshot(api_key.seller)))
         return ApiClient(api_key=api_key), api_key
+
+    @staticmethod
+    def _live_key(digest: str) -> ApiKey | None:
+        """The key with its seller, each request its own instances (from the process's
+        cache when it is fresh: see core.cache). Unknown keys are not cached."""
+        cached = api_keys_cache.get(digest)
+        if cached is not MISSING:
+            api_key = restore(ApiKey, cached[0])
+            api_key.seller = restore(Seller, cached[1])
+            return api_key
+        api_key = (
+            ApiKey.objects.select_related("seller")
+            .filter(digest=digest, revoked_at__isnull=True, seller__is_active=True)
+            .first()
+        )
+        if api_key is not None:
+            api_keys_cache.set(digest, (snapshot(api_key), snapshot(api_key.seller)))
+        return api_key
 
     def authenticate_header(self, request):
         return self.keyword
 
     @staticmethod
-    def _touch(api_key: ApiKey) -> None:
-        # Writing last-used on every request would make every read a write; once a
-        # minute is precise enough to tell a live key from a dead one.
+    def _touch(api_key: ApiKey) -> bool:
+        """Writing last-used on every request would make every read a write; once a
+        minute is precise enough to tell a live key from a dead one. True if written."""
         now = timezone.now()
         threshold = now - timedelta(seconds=settings.WAYBILL_API_KEY_TOUCH_SECONDS)
         if api_key.last_used_at is None or api_key.last_used_at < threshold:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             api_key.last_used_at = now
+            return True
+        return False
 
 
 class IsSellerApiClient(permissions.BasePermission):

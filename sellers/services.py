@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from sellers.caches import api_keys_cache
 from sellers.exceptions import ApiKeyRevoked
 from sellers.models import ApiKey, ApiScope, Seller, SellerSequence, StaffMembership
 
@@ -41,6 +42,9 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if not updated:
         raise ApiKeyRevoked()
+    # The update sends no signal: this process forgets the key now, the others
+    # within WAYBILL_CONFIG_CACHE_SECONDS.
+    api_keys_cache.clear()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 

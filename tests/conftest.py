@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from core.cache import config_caches_clear
 from sellers.services import api_key_create
 from tests.factories import SellerFactory
 
@@ -53,6 +54,15 @@ def pytest_terminal_summary(terminalreporter):
         )
         terminalreporter.write_line("  Set DATABASE_URL=postgres://... or start PostgreSQL on 127.0.0.1:5432.")
         terminalreporter.write_line(bar, red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _config_caches_cleared():
+    """Each test starts with no cached API keys, policies or tax rates (core.cache): a
+    rolled-back test's rows must not answer for the next one's."""
+    config_caches_clear()
+    yield
+    config_caches_clear()
 
 
 @pytest.fixture

@@ -200,6 +200,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Waybill ------------------------------------------------------------------------
 # How often an API key's last-used time is written: every request would be a write.
 WAYBILL_API_KEY_TOUCH_SECONDS = env.int("WAYBILL_API_KEY_TOUCH_SECONDS", default=60)
+# How long a process may keep a seller's API keys, order policy, risk rules and tax
+# rates in memory before reading them again (core.cache); 0 reads them every time.
+WAYBILL_CONFIG_CACHE_SECONDS = env.float("WAYBILL_CONFIG_CACHE_SECONDS", default=5.0)
 WAYBILL_MAX_ORDER_LINES = env.int("WAYBILL_MAX_ORDER_LINES", default=500)
 # How long an Idempotency-Key's first response is replayed (at least a day).
 WAYBILL_IDEMPOTENCY_HOURS = max(24, env.int("WAYBILL_IDEMPOTENCY_HOURS", default=48))

@@ -9,6 +9,7 @@ from djmoney.contrib.exchange.exceptions import MissingRate
 from djmoney.contrib.exchange.models import convert_money, get_rate
 from djmoney.money import Money
 
+from core.cache import MISSING, ConfigCache, restore, snapshot
 from core.money import round_money
 from orders.finance.models import ExchangeRate, TaxRate, backend_name
 
@@ -17,10 +18,26 @@ def _valid_on(on: date) -> Q:
     return (Q(valid_from__isnull=True) | Q(valid_from__lte=on)) & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
 
 
+# (seller, country, date) → snapshots of the rates, or None; cleared by finance.apps.
+tax_rates_cache = ConfigCache("tax rates")
+
+
 def tax_rates_at(*, seller_id: int, country: str, on: date) -> list[TaxRate] | None:
     """The seller's rates for ``country`` valid on ``on`` (every region and class), or
-    None when the seller has no tax rates at all. One query: the seller's first rate
-    comes along to tell "no rates here" from "no rates anywhere"."""
+    None when the seller has no tax rates at all. Every order asks, so the answer is
+    kept in the process's cache for a few seconds (core.cache)."""
+    key = (seller_id, country, on)
+    cached = tax_rates_cache.get(key)
+    if cached is MISSING:
+        rates = _tax_rates_read(seller_id=seller_id, country=country, on=on)
+        cached = None if rates is None else tuple(snapshot(rate) for rate in rates)
+        tax_rates_cache.set(key, cached)
+    return None if cached is None else [restore(TaxRate, values) for values in cached]
+
+
+def _tax_rates_read(*, seller_id: int, country: str, on: date) -> list[TaxRate] | None:
+    """One query: the seller's first rate comes along to tell "no rates here" from "no
+    rates anywhere"."""
     first = TaxRate.objects.filter(seller_id=seller_id).order_by("pk").values("pk")[:1]
     rows = list(
         TaxRate.objects.filter(seller_id=seller_id).filter((Q(country=country) & _valid_on(on)) | Q(pk=Subquery(first)))

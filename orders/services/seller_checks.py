@@ -1,5 +1,7 @@
 """A seller's configured checks, read in one query for every order placed: the order
-policy (checked before entry) and the enabled risk rules (run after entry)."""
+policy (checked before entry) and the enabled risk rules (run after entry). Kept in the
+process's cache for a few seconds (core.cache): orders.apps clears it when a policy or
+a rule is saved."""
 
 import logging
 from dataclasses import dataclass
@@ -7,12 +9,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import FilteredRelation, Q
 
+from core.cache import MISSING, ConfigCache
 from orders.services.risk import InvalidRuleParams, RuleConfig, risk_params_clean
 from orders.services.validation import PolicyLimits
 from sellers.models import Seller
 
 logger = logging.getLogger(__name__)
 
+seller_checks_cache = ConfigCache("seller checks")
 POLICY_FIELDS = ("id", "max_order_values", "max_line_quantity", "max_lines", "allowed_countries", "blocked_countries")
 
 
@@ -40,6 +44,14 @@ def _limits(values: dict) -> PolicyLimits:
 
 
 def seller_checks_get(*, seller_id: int) -> SellerChecks:
+    checks = seller_checks_cache.get(seller_id)
+    if checks is MISSING:
+        checks = _seller_checks_read(seller_id)
+        seller_checks_cache.set(seller_id, checks)
+    return checks
+
+
+def _seller_checks_read(seller_id: int) -> SellerChecks:
     """The seller row left-joined to its policy and its enabled rules: one row per rule,
     or one row with empty rule columns."""
     rows = (
