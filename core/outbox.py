@@ -13,6 +13,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.exceptions import HandlerFailed
+from core.fastsql import insert_rows
 from core.models import OutboxEvent
 from core.tasks import outbox_relay_task
 
@@ -39,13 +40,10 @@ def outbox_record(
     *, topic: str, seller_id: int | None, aggregate_type: str, aggregate_id: str | int, payload: dict
 ) -> OutboxEvent:
     """Write the event in the caller's transaction and relay it once that commits."""
-    event = OutboxEvent.objects.create(
-        topic=topic,
-        seller_id=seller_id,
-        aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id),
-        payload=payload,
+    event = OutboxEvent(
+        topic=topic, seller_id=seller_id, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload
     )
+    insert_rows([event])  # every change writes one: see core.fastsql
     # robust: the change has committed by then; a failed publish must not fail the
     # caller, since the sweep relays whatever was not published.
     transaction.on_commit(partial(outbox_enqueue, event_id=event.pk), robust=True)

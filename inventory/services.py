@@ -6,17 +6,18 @@ the caller's transaction when there is one and open their own otherwise."""
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 
 from core.actor import Actor
 from core.outbox import outbox_record
 from inventory.exceptions import InsufficientStock, InvalidStockChange, StockConflict
-from inventory.locks import stocks_for_update
+from inventory.locks import routing_stocks_locked, stocks_for_update
 from inventory.models import LedgerKind, Product, Stock, StockLedgerEntry, Warehouse
 from inventory.routing.base import Demand, Destination, RoutingPlan, Shortage, find_shortages, merge_demands
-from inventory.selectors import eligible_warehouses, routing_candidates, routing_plan, routing_stocks
+from inventory.selectors import eligible_warehouses, routing_candidates, routing_plan
 
 # Domain events for the apps above (orders fills backorders and re-routes from them).
 STOCK_AVAILABLE = "stock.available"  # more units may be promised: {"product_ids": [...]}
@@ -70,14 +71,23 @@ def _lock(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]:
     return {(s.product_id, s.warehouse_id): s for s in rows if (s.product_id, s.warehouse_id) in keys}
 
 
+@lru_cache(maxsize=64)
+def _add_allocated_sql(rows: int) -> str:
+    table = Stock._meta.db_table
+    cases = " ".join(["WHEN %s THEN %s"] * rows)
+    keys = ", ".join(["%s"] * rows)
+    return f'UPDATE "{table}" SET "allocated" = "allocated" + CASE "id" {cases} END WHERE "id" IN ({keys})'
+
+
 def _add_allocated(deltas: dict[int, int]) -> None:
-    """One UPDATE for every row: allocated += delta per stock id."""
+    """One UPDATE for every row: allocated += delta per stock id. Every order placement
+    runs it; the statement text is kept per row count, as the ORM would compile the
+    same CASE anew each time (core.fastsql says what that costs)."""
     if not deltas:
         return
-    Stock.objects.filter(pk__in=deltas).update(
-        allocated=F("allocated")
-        + Case(*(When(pk=pk, then=Value(d)) for pk, d in deltas.items()), output_field=IntegerField())
-    )
+    params = [value for pk, delta in deltas.items() for value in (pk, delta)]
+    with connection.cursor() as cursor:
+        cursor.execute(_add_allocated_sql(len(deltas)), [*params, *deltas])
 
 
 def _change_on_hand(
@@ -261,9 +271,7 @@ def stock_allocate(
     reserved if any unit is short. ``routing_preview`` is the same routing, unlocked.
     """
     with transaction.atomic(savepoint=False):
-        rows = list(
-            routing_stocks(seller_id=seller_id, product_ids=[d.product_id for d in demands], stocks=stocks_for_update())
-        )
+        rows = list(routing_stocks_locked(seller_id=seller_id, product_ids=[d.product_id for d in demands]))
         plan = routing_plan(rows, demands=demands, destination=destination, strategy=strategy)
         if plan.shortages:
             raise InsufficientStock(plan.shortages)
@@ -391,11 +399,7 @@ def stock_allocate_lines(
     InsufficientStock, reserving nothing, when a line that may not wait is short."""
     product_ids = {product_id for r in requests for product_id, _ in r.components}
     with transaction.atomic(savepoint=False):
-        rows = list(
-            routing_stocks(
-                seller_id=seller_id, product_ids=product_ids, stocks=stocks_for_update(), warehouse_ids=warehouse_ids
-            )
-        )
+        rows = list(routing_stocks_locked(seller_id=seller_id, product_ids=product_ids, warehouse_ids=warehouse_ids))
         eligible = eligible_warehouses(rows, destination, pickup=pickup)
         available: dict[int, int] = defaultdict(int)
         for s in rows:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core.actor import Actor
 from core.exceptions import ApplicationError
+from core.fastsql import insert_rows, select_instances
 from orders.exceptions import IdempotencyKeyReused
 from orders.models import IdempotencyRecord, Order
 from orders.services.inputs import OrderInput
@@ -49,7 +50,8 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResponse:
 def _existing(seller: Seller, key: str) -> IdempotencyRecord | None:
     """The live record for the key. One past its retention is deleted, so the key
     can be used again (the purge job also removes them in bulk)."""
-    record = IdempotencyRecord.objects.filter(seller=seller, key=key).first()
+    found = select_instances(IdempotencyRecord, "seller_id = %s AND key = %s", [seller.pk, key])
+    record = found[0] if found else None
     if record is not None and record.created_at < timezone.now() - timedelta(hours=settings.WAYBILL_IDEMPOTENCY_HOURS):
         record.delete()
         return None
@@ -77,13 +79,17 @@ def order_place_idempotent(
         if then is not None:
             then(order)
         rendered["body"] = render(order)
-        IdempotencyRecord.objects.create(
-            seller=seller,
-            key=key,
-            fingerprint=fingerprint,
-            order=order,
-            response_status=201,
-            response_body=rendered["body"],
+        insert_rows(
+            [
+                IdempotencyRecord(
+                    seller=seller,
+                    key=key,
+                    fingerprint=fingerprint,
+                    order=order,
+                    response_status=201,
+                    response_body=rendered["body"],
+                )
+            ]
         )
 
     try:

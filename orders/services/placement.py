@@ -10,6 +10,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from core.actor import Actor
+from core.fastsql import insert_rows, placeholders, select_instances
 from core.money import round_money, zero
 from inventory.models import BackorderPolicy, Product, Warehouse
 from inventory.selectors import product_components
@@ -273,7 +274,10 @@ def order_place(
     (a payment verification may call out over the network); raising refuses the order.
     The returned order carries its lines and allocations, ready to render."""
     skus = {line.sku for line in data.lines}
-    products_by_sku = {p.sku: p for p in Product.objects.filter(seller=seller, sku__in=skus)}
+    products_by_sku = {
+        p.sku: p
+        for p in select_instances(Product, f"seller_id = %s AND sku IN ({placeholders(len(skus))})", [seller.pk, *skus])
+    }
     checks = seller_checks_get(seller_id=seller.pk)
     order_input_validate(data=data, products_by_sku=products_by_sku, limits=checks.limits)
     lines = _priced_lines(data, products_by_sku)
@@ -315,15 +319,16 @@ def order_place(
             ensure_transition(current=Lifecycle.PLACED, requested=order.lifecycle)
             order.confirmed_at = None if hits else order.placed_at
             order.fulfillment_status = line_fulfillment(lines)
-            order.save(force_insert=True)
+            # insert_rows: one prepared statement per table, see core.fastsql.
+            insert_rows([order])
             for line in lines:
                 line.order = order
-            OrderLine.objects.bulk_create(lines)
+            insert_rows(lines)
             allocations = allocation_rows(routed_lines, routed)
-            Allocation.objects.bulk_create(allocations)
+            insert_rows(allocations)
             if hits:
-                OrderHold.objects.bulk_create(_hold_rows(order, hits))
-            OrderEvent.objects.bulk_create(
+                insert_rows(_hold_rows(order, hits))
+            insert_rows(
                 _entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits)
             )
             order_announce(order, "order.created")
