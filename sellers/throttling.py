@@ -26,12 +26,15 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         key = f"throttle:apikey:{request.auth.pk}:{window}"
-        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
         try:
             count = cache.incr(key)
-        except ValueError:  # evicted between add and incr: start the window again
-            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-            count = 1
+        except ValueError:  # the window's first request (or the key was evicted)
+            cache.add(key, 0, timeout=WINDOW_SECONDS * 2)  # a racing process may have added it: fine
+            try:
+                count = cache.incr(key)
+            except ValueError:  # evicted between add and incr: start the window again
+                cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+                count = 1
         self._retry_after = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
 
