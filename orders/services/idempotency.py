@@ -1,8 +1,9 @@
 """Exactly-once order creation for clients that retry: ``Idempotency-Key``.
 
 The record of the first successful response is inserted in the order's own
-transaction. A retry finds it and gets the same response; a concurrent twin blocks on
-the unique (seller, key) index until the first commits, fails the insert, and replays;
+transaction. A retry fails that insert on the unique (seller, key) index (or fails
+sooner), rolls back and gets the stored response; a concurrent twin blocks on the
+index until the first commits, fails the insert, and replays;
 if the first attempt failed and rolled back, the retry simply runs. Failed requests are
 not stored: retrying a refused order runs it again (stock may have arrived meanwhile).
 """
@@ -71,8 +72,6 @@ def order_place_idempotent(
 ) -> IdempotentResponse:
     """``before_write`` and ``then`` are handed to ``order_place``; ``then`` runs before
     the response is rendered and recorded."""
-    if (record := _existing(seller, key)) is not None:
-        return _replay(record, fingerprint)
     rendered: dict = {}
 
     def remember(order: Order) -> None:
@@ -92,15 +91,27 @@ def order_place_idempotent(
             ]
         )
 
+    def attempt() -> IdempotentResponse:
+        try:
+            order_place(seller=seller, data=data, actor=actor, then=remember, before_write=before_write)
+        except (IntegrityError, ApplicationError):
+            # A concurrent twin may have won while this attempt waited on its locks: its
+            # response is the answer. Otherwise the error is this request's own.
+            if (record := _existing(seller, key)) is not None:
+                return _replay(record, fingerprint)
+            raise
+        return IdempotentResponse(status=201, body=rendered["body"], replayed=False)
+
+    # No lookup first: the first request of a key, by far the most common, would pay a
+    # query for nothing. A retry runs the placement, whose record insert then fails on
+    # the unique (seller, key) index and rolls everything back, or fails earlier (the
+    # stock is gone, the payment intent is in use); either way the stored response is
+    # found and replayed.
     try:
-        order_place(seller=seller, data=data, actor=actor, then=remember, before_write=before_write)
-    except (IntegrityError, ApplicationError):
-        # A concurrent twin may have won while this attempt waited on its locks: its
-        # response is the answer. Otherwise the error is this request's own.
-        if (record := _existing(seller, key)) is not None:
-            return _replay(record, fingerprint)
-        raise
-    return IdempotentResponse(status=201, body=rendered["body"], replayed=False)
+        return attempt()
+    except IntegrityError:
+        # An expired record of the key was in the way, and _existing deleted it.
+        return attempt()
 
 
 def idempotency_records_purge(*, older_than_hours: int | None = None) -> int:

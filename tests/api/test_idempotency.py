@@ -2,7 +2,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import Stock
@@ -91,6 +92,40 @@ def test_records_are_kept_a_day_and_then_purged(api, mug):
     assert idempotency_records_purge() == 1
     assert "Idempotent-Replayed" not in post(api, order_body([("MUG", 1)]), "old-key")
     assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_expired_record_not_yet_purged_frees_its_key(api, mug):
+    post(api, order_body([("MUG", 1)]), "stale-key")
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(days=3))
+
+    again = post(api, order_body([("MUG", 2)]), "stale-key")
+
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Order.objects.count() == 2
+    assert IdempotencyRecord.objects.get().order_id == again.json()["id"]
+    assert Stock.objects.get(product=mug).allocated == 3
+
+
+@pytest.mark.django_db
+def test_a_retry_after_the_stock_ran_out_still_gets_the_first_response(api, seller, mug):
+    first = post(api, order_body([("MUG", 6)]), "key-5")
+    assert post(api, order_body([("MUG", 4)]), "other").status_code == 201  # the last units
+
+    retry = post(api, order_body([("MUG", 6)]), "key-5")
+
+    assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_first_request_does_not_look_its_key_up(api, mug):
+    post(api, order_body([("MUG", 1)]), "warm-up")
+    with CaptureQueriesContext(connection) as captured:
+        assert post(api, order_body([("MUG", 1)]), "fresh-key").status_code == 201
+    lookups = [q["sql"] for q in captured if q["sql"].startswith("SELECT") and "orders_idempotencyrecord" in q["sql"]]
+    assert lookups == []
 
 
 @pytest.mark.django_db
