@@ -92,25 +92,46 @@ def _insert_fields(model: type[models.Model]) -> tuple[tuple[models.Field, ...],
 
 
 @lru_cache(maxsize=1024)
-def _insert_statement(model: type[models.Model], rows: int) -> str:
+def _insert_statement(
+    model: type[models.Model], rows: int, prefix: str = "", expressions: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, tuple[models.Field, ...], tuple[models.Field, ...]]:
+    """The statement, the fields whose values are parameters, and those that come back."""
     fields, names = _insert_fields(model)
-    row = f"({placeholders(len(fields))})"
-    return (
-        f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {", ".join([row] * rows)} '
-        f'RETURNING "{model._meta.pk.column}"'
+    computed = dict(expressions)
+    params = tuple(field for field in fields if field.attname not in computed)
+    row = "(" + ", ".join(computed.get(field.attname, "%s") for field in fields) + ")"
+    returned = (model._meta.pk, *(field for field in fields if field.attname in computed))
+    returning = ", ".join(f'"{field.column}"' for field in returned)
+    statement = (
+        f'{prefix} INSERT INTO "{model._meta.db_table}" ({names}) VALUES {", ".join([row] * rows)} '
+        f"RETURNING {returning}"
     )
+    return statement.lstrip(), params, returned
 
 
-def insert_rows(objs: Sequence[models.Model], *, using: str = "default") -> None:
+def insert_rows(
+    objs: Sequence[models.Model],
+    *,
+    using: str = "default",
+    prefix: tuple[str, Sequence] = ("", ()),
+    expressions: dict[str, str] | None = None,
+) -> None:
     """Insert the instances (all of one model, none saved yet) and set their primary
     keys, in the caller's transaction. PostgreSQL and SQLite ≥ 3.35 return the keys in
-    the order of the VALUES rows, as ``bulk_create`` also relies on."""
+    the order of the VALUES rows, as ``bulk_create`` also relies on.
+
+    ``prefix`` (SQL and its parameters) goes before the INSERT, e.g. a ``WITH`` whose
+    result ``expressions`` (field attname → SQL) use in place of those fields' values;
+    what the database made of them is set on the instances."""
     if not objs:
         return
     model = type(objs[0])
-    fields, _ = _insert_fields(model)
     connection = connections[using]
-    params = []
+    prefix_sql, prefix_params = prefix
+    statement, fields, returned = _insert_statement(
+        model, len(objs), prefix_sql, tuple(sorted((expressions or {}).items()))
+    )
+    params = list(prefix_params)
     for obj in objs:
         # As bulk_create: a related object saved after it was assigned lends its key,
         # an unsaved one is refused.
@@ -118,9 +139,10 @@ def insert_rows(objs: Sequence[models.Model], *, using: str = "default") -> None
         for field in fields:
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
     with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(model, len(objs)), params)
-        keys = cursor.fetchall()
-    for obj, (key,) in zip(objs, keys, strict=True):
-        obj.pk = key
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    for obj, row in zip(objs, rows, strict=True):
+        for field, value in zip(returned, row, strict=True):
+            setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = using

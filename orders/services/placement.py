@@ -4,7 +4,7 @@ any check fails."""
 
 from collections.abc import Callable, Sequence
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from djmoney.money import Money
@@ -22,12 +22,12 @@ from orders.selectors import order_attach_written
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, waiting_units
 from orders.services.inputs import OrderInput
 from orders.services.lifecycle import ensure_transition
-from orders.services.risk import RiskHit, risk_check
+from orders.services.risk import RiskHit, history_query_for, risk_check
 from orders.services.seller_checks import seller_checks_get
 from orders.services.validation import order_input_validate, order_total_validate
 from orders.status import Lifecycle, PaymentStatus
 from sellers.models import Seller
-from sellers.services import sequence_next
+from sellers.services import sequence_next, sequence_next_cte
 
 ORDER_NUMBER_SEQUENCE = "order"
 
@@ -309,9 +309,13 @@ def order_place(
             for line in lines:
                 line.quantity_backordered = line.quantity - granted.get(id(line), 0)
             # The number's row lock is held until commit and serializes the seller's
-            # placements, so the risk checks after it see every order placed before this
-            # one, even a double-click duplicate sent a millisecond earlier.
-            order.number = sequence_next(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
+            # placements, so risk checks that read history after it see every order
+            # placed before this one, even a double-click duplicate sent a millisecond
+            # earlier. Without such checks the number is taken by the order's INSERT
+            # itself, where the database can (one round trip fewer).
+            number_in_insert = connection.vendor == "postgresql" and history_query_for(checks.rules).is_empty
+            if not number_in_insert:
+                order.number = sequence_next(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
             # They run before the INSERT, so the order is written once, confirmed or held;
             # a held order keeps its stock reserved until someone decides.
             hits = risk_check(seller_id=seller.pk, order=order, lines=lines, rules=checks.rules)
@@ -319,8 +323,12 @@ def order_place(
             ensure_transition(current=Lifecycle.PLACED, requested=order.lifecycle)
             order.confirmed_at = None if hits else order.placed_at
             order.fulfillment_status = line_fulfillment(lines)
-            # insert_rows: one prepared statement per table, see core.fastsql.
-            insert_rows([order])
+            # insert_rows: the statement text is built once per table, see core.fastsql.
+            if number_in_insert:
+                cte, params, number = sequence_next_cte(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
+                insert_rows([order], prefix=(cte, params), expressions={"number": number})
+            else:
+                insert_rows([order])
             for line in lines:
                 line.order = order
             insert_rows(lines)

@@ -48,7 +48,9 @@ def test_create_path_query_counts(api, shop):
 
     print(f"baseline={baseline} first={first} checked={checked} held={held}")
     assert first - checked == 1
-    # All six rules, none firing: the history query only.
-    assert checked - baseline == 1
+    # All six rules, none firing: the history query, and on PostgreSQL the order number
+    # taken on its own before it (without such rules the order's INSERT takes it).
+    folded = 1 if connection.vendor == "postgresql" else 0
+    assert checked - baseline == 1 + folded
     # Firing: the hold rows and the order.on_hold outbox row as well.
-    assert held - baseline == 3
+    assert held - baseline == 3 + folded

@@ -85,3 +85,18 @@ def test_the_locked_routing_read_equals_routing_stocks(seller):
         assert [fields(s) for s in fast] == [fields(s) for s in orm]
         assert [fields(s.warehouse) for s in fast] == [fields(s.warehouse) for s in orm]
     assert [s.warehouse.code for s in routing_stocks_locked(seller_id=seller.pk, product_ids=[lamp.pk])] == ["E", "W"]
+
+
+def test_order_numbers_stay_gap_free_whether_the_insert_or_a_statement_of_its_own_takes_them(seller):
+    """Without history rules the order's INSERT takes the number (on PostgreSQL); with
+    one, sequence_next does, before the checks. One sequence either way."""
+    from orders.models import RiskRule, RiskRuleKind
+
+    stocked(ProductFactory(seller=seller, sku="MUG"), WarehouseFactory(seller=seller), 10)
+    first = place(seller, [("MUG", 1)])  # the sequence's first use
+    rule = RiskRule.objects.create(seller=seller, kind=RiskRuleKind.VELOCITY_EMAIL, params={"max_orders": 50})
+    second = place(seller, [("MUG", 1)])
+    rule.delete()
+    third = place(seller, [("MUG", 1)])
+    assert [first.number, second.number, third.number] == [1, 2, 3]
+    assert Order.objects.get(pk=third.pk).number == 3
