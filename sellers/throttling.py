@@ -1,7 +1,9 @@
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import BaseThrottle
 
 from sellers.authentication import ApiClient
@@ -26,17 +28,36 @@ class ApiKeyRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         key = f"throttle:apikey:{request.auth.pk}:{window}"
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's first request (or the key was evicted)
-            cache.add(key, 0, timeout=WINDOW_SECONDS * 2)  # a racing process may have added it: fine
-            try:
-                count = cache.incr(key)
-            except ValueError:  # evicted between add and incr: start the window again
-                cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-                count = 1
+        backend = caches["default"]
+        count = _redis_count(backend, key) if isinstance(backend, RedisCache) else _cache_count(backend, key)
         self._retry_after = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
 
     def wait(self):
         return self._retry_after
+
+
+def _redis_count(cache: RedisCache, key: str) -> int:
+    """One round trip on Redis: INCR makes a missing key 1, and the window's first
+    request gives it its expiry. Django's ``cache.incr`` asks EXISTS first (its contract
+    refuses a missing key), which would be a second round trip on every API request.
+    The stored value is a plain integer, which Django's Redis serializer also reads."""
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)
+    count = client.incr(full_key)
+    if count == 1:
+        client.expire(full_key, WINDOW_SECONDS * 2)
+    return count
+
+
+def _cache_count(cache: BaseCache, key: str) -> int:
+    """Any other cache backend: add the window's key, then increment it."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request (or the key was evicted)
+        cache.add(key, 0, timeout=WINDOW_SECONDS * 2)  # a racing process may have added it: fine
+        try:
+            return cache.incr(key)
+        except ValueError:  # evicted between add and incr: start the window again
+            cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+            return 1

@@ -1,7 +1,10 @@
 import pytest
 from django.core.cache import cache
 
-from tests.conftest import client_for
+from tests.conftest import BROKER, client_for
+
+# The suite's Redis (the broker's server), another database number.
+REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +28,23 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(seller, settings):
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert body["details"]["retry_after_seconds"] == int(limited["Retry-After"])
     assert other.get("/api/v1/products/").status_code == 200, "the limit is per key"
+
+
+@pytest.mark.django_db
+def test_the_limit_holds_on_redis_with_one_round_trip_per_request(seller, settings):
+    """Production's cache: INCR creates the window's counter and the first request
+    sets its expiry."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS}}
+    settings.WAYBILL_API_RATE_PER_MINUTE = 2
+    from django.core.cache import caches
+
+    redis_cache = caches["default"]
+    redis_cache.clear()
+    api = client_for(seller)
+    assert [api.get("/api/v1/products/").status_code for _ in range(3)] == [200, 200, 429]
+    client = redis_cache._cache.get_client(write=True)
+    keys = client.keys("*throttle:apikey*")
+    assert len(keys) == 1
+    assert int(client.get(keys[0])) == 3
+    assert 0 < client.ttl(keys[0]) <= 120
+    redis_cache.clear()
