@@ -1,6 +1,6 @@
 """Order API throughput: storefront clients placing orders over HTTP.
 
-    .venv/bin/python bench/order_api.py [--clients 32] [--duration 60] [--workers 5]
+    .venv/bin/python bench/order_api.py [--clients 32] [--duration 60] [--workers 4]
 
 Starts gunicorn on production settings (DEBUG off) against DATABASE_URL (PostgreSQL;
 the local one by default), drives it from a separate process with N keep-alive clients
@@ -222,7 +222,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--url", help="target a running server instead of starting gunicorn")
     args = parser.parse_args()
 
