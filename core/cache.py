@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from cachetools import TTLCache
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 _caches: list["ConfigCache"] = []
 Model = TypeVar("Model", bound=models.Model)
@@ -55,7 +55,15 @@ class ConfigCache:
                 store[key] = value
 
     def clear(self, *_args, **_kwargs) -> None:
-        """Also a signal receiver: ``post_save.connect(cache.clear, sender=...)``."""
+        """Also a signal receiver: ``post_save.connect(cache.clear, sender=...)``.
+
+        Inside a transaction the cache is cleared again once it commits: another
+        thread of this process may read the old row in between and cache it."""
+        self._clear_now()
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(self._clear_now)
+
+    def _clear_now(self) -> None:
         with self._lock:
             if self._entries is not None:
                 self._entries.clear()

@@ -38,15 +38,16 @@ class ApiKeyRateThrottle(BaseThrottle):
 
 
 def _redis_count(cache: RedisCache, key: str) -> int:
-    """One round trip on Redis: INCR makes a missing key 1, and the window's first
-    request gives it its expiry. Django's ``cache.incr`` asks EXISTS first (its contract
-    refuses a missing key), which would be a second round trip on every API request.
-    The stored value is a plain integer, which Django's Redis serializer also reads."""
+    """One round trip on Redis: a MULTI of SET NX with the expiry (starts the window's
+    counter) and INCR. Django's ``cache.add`` then ``cache.incr`` would be three (its
+    incr asks EXISTS first). Uses the client of Django's own Redis backend (``_cache``,
+    not public API); the stored value is a plain integer, as that backend stores ints."""
     full_key = cache.make_and_validate_key(key)
     client = cache._cache.get_client(full_key, write=True)
-    count = client.incr(full_key)
-    if count == 1:
-        client.expire(full_key, WINDOW_SECONDS * 2)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set(full_key, 0, ex=WINDOW_SECONDS * 2, nx=True)
+        pipe.incr(full_key)
+        _, count = pipe.execute()
     return count
 
 

@@ -254,7 +254,8 @@ SELECT COALESCE(part.component_id, waiting.product_id),
        SUM(waiting.quantity_backordered * COALESCE(part.quantity, 1))
 FROM waiting
 JOIN {Order._meta.db_table} o ON o.id = waiting.order_id
-LEFT JOIN {KitComponent._meta.db_table} part ON part.kit_id = waiting.product_id AND part.component_id {in_products}
+LEFT JOIN {KitComponent._meta.db_table} part
+       ON part.kit_id = waiting.product_id AND part.component_id {in_products} AND waiting.product_id NOT {in_products}
 WHERE o.seller_id = %s AND o.lifecycle {in_lifecycles}
 GROUP BY 1
 """
@@ -274,7 +275,7 @@ def waiting_units(*, seller_id: int, product_ids: Iterable[int]) -> dict[int, in
     with connection.cursor() as cursor:
         cursor.execute(
             _waiting_units_sql(len(product_ids)),
-            [*product_ids, *product_ids, *product_ids, seller_id, *WAITING_LIFECYCLES],
+            [*product_ids, *product_ids, *product_ids, *product_ids, seller_id, *WAITING_LIFECYCLES],
         )
         return {product_id: int(units) for product_id, units in cursor.fetchall()}
 

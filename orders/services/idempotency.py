@@ -48,15 +48,20 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResponse:
     return IdempotentResponse(status=record.response_status, body=record.response_body, replayed=True)
 
 
-def _existing(seller: Seller, key: str) -> IdempotencyRecord | None:
-    """The live record for the key. One past its retention is deleted, so the key
-    can be used again (the purge job also removes them in bulk)."""
+def _existing(seller: Seller, key: str) -> tuple[IdempotencyRecord | None, bool]:
+    """The live record for the key, and whether an expired one was found instead: that
+    one is deleted, so the key can be used again (the purge job also removes them in
+    bulk)."""
     found = select_instances(IdempotencyRecord, "seller_id = %s AND key = %s", [seller.pk, key])
     record = found[0] if found else None
     if record is not None and record.created_at < timezone.now() - timedelta(hours=settings.WAYBILL_IDEMPOTENCY_HOURS):
         record.delete()
-        return None
-    return record
+        return None, True
+    return record, False
+
+
+class _ExpiredRecordCleared(Exception):
+    """An expired record of the key failed the insert; it is gone now."""
 
 
 def order_place_idempotent(
@@ -94,11 +99,15 @@ def order_place_idempotent(
     def attempt() -> IdempotentResponse:
         try:
             order_place(seller=seller, data=data, actor=actor, then=remember, before_write=before_write)
-        except (IntegrityError, ApplicationError):
-            # A concurrent twin may have won while this attempt waited on its locks: its
-            # response is the answer. Otherwise the error is this request's own.
-            if (record := _existing(seller, key)) is not None:
+        except (IntegrityError, ApplicationError) as exc:
+            # A concurrent twin may have won while this attempt waited on its locks, or
+            # this is a retry: the stored response is the answer. Otherwise the error is
+            # this request's own.
+            record, expired = _existing(seller, key)
+            if record is not None:
                 return _replay(record, fingerprint)
+            if expired and isinstance(exc, IntegrityError):
+                raise _ExpiredRecordCleared from exc
             raise
         return IdempotentResponse(status=201, body=rendered["body"], replayed=False)
 
@@ -106,11 +115,11 @@ def order_place_idempotent(
     # query for nothing. A retry runs the placement, whose record insert then fails on
     # the unique (seller, key) index and rolls everything back, or fails earlier (the
     # stock is gone, the payment intent is in use); either way the stored response is
-    # found and replayed.
+    # found and replayed. The price: a retry takes the placement's locks before it
+    # replays, and a key reused with another body is refused (422) only after that.
     try:
         return attempt()
-    except IntegrityError:
-        # An expired record of the key was in the way, and _existing deleted it.
+    except _ExpiredRecordCleared:
         return attempt()
 
 

@@ -212,3 +212,9 @@ def test_the_line_total_is_the_rounded_unit_price_times_the_quantity(seller, eas
     line = place(seller, [("NAIL", 4)]).lines.get()
 
     assert (line.unit_price, line.line_total) == (Money("0.13", "USD"), Money("0.52", "USD"))
+
+
+def test_an_order_without_lines_is_a_clean_refusal_from_the_service(seller):
+    with pytest.raises(InvalidOrder) as refused:
+        place(seller, [])
+    assert "lines" in refused.value.details
