@@ -34,7 +34,7 @@ INSERT INTO orders_order (
     ship_city, ship_region, ship_postal_code, ship_country, ship_phone, currency,
     subtotal, shipping_total, tax_total, discount_total, total,
     lifecycle, payment_status, fulfillment_status, placed_at, confirmed_at,
-    cancel_reason, customer_note, metadata, payment_risk_level
+    cancel_reason, customer_note, metadata, payment_risk_level, delivery_method
 )
 SELECT t.created, t.created + (random() * interval '3 days'), %(seller)s, g,
        (ARRAY['storefront','storefront','storefront','pos','manual','amazon','ebay'])[1 + g %% 7], '',
@@ -43,14 +43,15 @@ SELECT t.created, t.created + (random() * interval '3 days'), %(seller)s, g,
        'Customer ' || (g %% 200000), '', (g %% 997) || ' Main Street', '', 'Boston', '', '02110', 'US', '', 'USD',
        29.90, 4.90, 0, 0, 34.80,
        (ARRAY['completed','completed','completed','completed','confirmed','cancelled','on_hold'])[1 + g %% 7],
-       'paid', 'shipped', t.created, t.created, '', '', '{}'::jsonb, ''
+       'paid', 'shipped', t.created, t.created, '', '', '{}'::jsonb, '', 'ship'
 FROM generate_series(1, %(count)s) AS g,
      LATERAL (SELECT now() - interval '365 days' + (g::float / %(count)s) * interval '365 days' AS created) AS t
 """
 LOAD_LINES = """
 INSERT INTO orders_orderline (order_id, position, product_id, sku, name, quantity, quantity_shipped,
-                              quantity_cancelled, quantity_returned, currency, unit_price, line_total)
-SELECT o.id, 0, %(product)s, 'LIST-1', 'Listed product', 1, 1, 0, 0, 'USD', 29.90, 29.90
+                              quantity_cancelled, quantity_returned, quantity_backordered, is_preorder,
+                              currency, unit_price, line_total, tax_class, tax_rate, tax_amount)
+SELECT o.id, 0, %(product)s, 'LIST-1', 'Listed product', 1, 1, 0, 0, 0, false, 'USD', 29.90, 29.90, 'standard', 0, 0
 FROM orders_order o WHERE o.seller_id = %(seller)s
 """
 

@@ -48,10 +48,13 @@ def _render(order) -> dict:
 
 
 class OrderFilter(django_filters.FilterSet):
-    lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices)
-    payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices)
-    fulfillment_status = django_filters.MultipleChoiceFilter(choices=FulfillmentStatus.choices)
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    # distinct=False: they filter the order's own columns, which cannot repeat a row,
+    # and django-filter's default SELECT DISTINCT over every column keeps PostgreSQL
+    # from walking the (seller, lifecycle, id) index in order.
+    lifecycle = django_filters.MultipleChoiceFilter(choices=Lifecycle.choices, distinct=False)
+    payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices, distinct=False)
+    fulfillment_status = django_filters.MultipleChoiceFilter(choices=FulfillmentStatus.choices, distinct=False)
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
     external_id = django_filters.CharFilter()
     number = django_filters.NumberFilter()
     customer_email = django_filters.CharFilter(lookup_expr="iexact")
