@@ -9,13 +9,16 @@ cache at once, by a signal; other processes see it once their entry expires, aft
 are ``cachetools.TTLCache``s, bounded in size.
 """
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from threading import Lock
 from typing import TypeVar
 
 from cachetools import TTLCache
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+
+from core.fastsql import attnames
 
 _caches: list["ConfigCache"] = []
 Model = TypeVar("Model", bound=models.Model)
@@ -54,6 +57,22 @@ class ConfigCache:
             if store is not None:
                 store[key] = value
 
+    def get_or_read(self, key: Hashable, read: Callable[[], object]):
+        """The cached value, or ``read()``'s, which is then kept."""
+        value = self.get(key)
+        if value is MISSING:
+            value = read()
+            self.set(key, value)
+        return value
+
+    def clear_on_change(self, *senders: type[models.Model]) -> None:
+        """Clear the cache whenever one of these models is saved or deleted (for an
+        app's ``ready()``)."""
+        for sender in senders:
+            label = f"{self.name}:{sender._meta.label}"
+            post_save.connect(self.clear, sender=sender, dispatch_uid=f"config-cache-save:{label}")
+            post_delete.connect(self.clear, sender=sender, dispatch_uid=f"config-cache-delete:{label}")
+
     def clear(self, *_args, **_kwargs) -> None:
         """Also a signal receiver: ``post_save.connect(cache.clear, sender=...)``.
 
@@ -76,9 +95,9 @@ def config_caches_clear() -> None:
 
 def snapshot(instance: models.Model) -> tuple:
     """The instance's column values, to rebuild a fresh copy with ``restore``."""
-    return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
+    return tuple(getattr(instance, name) for name in attnames(type(instance)))
 
 
 def restore(model: type[Model], values: tuple) -> Model:
     """A new instance from a ``snapshot``, as if just read from the database."""
-    return model.from_db("default", [field.attname for field in model._meta.concrete_fields], values)
+    return model.from_db("default", attnames(model), values)

@@ -38,7 +38,8 @@ def columns(model: type[models.Model], alias: str = "") -> str:
 
 
 @cache
-def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+def attnames(model: type[models.Model]) -> tuple[str, ...]:
+    """The model's column attribute names in ``from_db`` order."""
     return tuple(field.attname for field in model._meta.concrete_fields)
 
 
@@ -59,7 +60,7 @@ def _converters(connection, model: type[models.Model]) -> list[tuple[int, list, 
 
 def instances_from_rows(model: type[Model], rows: Iterable[Sequence], *, using: str = "default") -> list[Model]:
     """Model instances from rows holding ``columns(model)`` in order."""
-    names = _attnames(model)
+    names = attnames(model)
     connection = connections[using]
     converters = _converters(connection, model)
     instances = []

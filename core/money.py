@@ -7,6 +7,7 @@ processors expect); every stored amount is already on the minor-unit grid.
 
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cache
 
 from djmoney.money import Money
 from moneyed import get_currency
@@ -22,13 +23,18 @@ def minor_unit_exponent(currency: str) -> int:
     return exponent
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_unit_exponent(currency))
 
 
+def round_amount(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
 def round_money(money: Money) -> Money:
     currency = str(money.currency)
-    return Money(money.amount.quantize(quantum(currency), rounding=ROUND_HALF_UP), currency)
+    return Money(round_amount(money.amount, currency), currency)
 
 
 def is_on_minor_unit_grid(amount: Decimal, currency: str) -> bool:

@@ -2,7 +2,7 @@ from djmoney.money import Money
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.money import round_money
+from core.money import round_amount
 
 
 class MoneyOutputSerializer(serializers.Serializer):
@@ -20,5 +20,5 @@ class MoneyField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, value: Money):
-        rounded = round_money(value)
-        return {"amount": str(rounded.amount), "currency": str(rounded.currency)}
+        currency = str(value.currency)
+        return {"amount": str(round_amount(value.amount, currency)), "currency": currency}

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from core.actor import Actor
+from core.fastsql import placeholders
 from core.outbox import outbox_record
 from inventory.exceptions import InsufficientStock, InvalidStockChange, StockConflict
 from inventory.locks import routing_stocks_locked, stocks_for_update
@@ -75,8 +76,9 @@ def _lock(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Stock]:
 def _add_allocated_sql(rows: int) -> str:
     table = Stock._meta.db_table
     cases = " ".join(["WHEN %s THEN %s"] * rows)
-    keys = ", ".join(["%s"] * rows)
-    return f'UPDATE "{table}" SET "allocated" = "allocated" + CASE "id" {cases} END WHERE "id" IN ({keys})'
+    return (
+        f'UPDATE "{table}" SET "allocated" = "allocated" + CASE "id" {cases} END WHERE "id" IN ({placeholders(rows)})'
+    )
 
 
 def _add_allocated(deltas: dict[int, int]) -> None:

@@ -6,8 +6,6 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from core.outbox import register_handler
         from inventory.services import STOCK_AVAILABLE, STOCK_SHORTFALL, WAREHOUSE_DEACTIVATED
         from orders.models import WEBHOOK_TOPICS, OrderPolicy, RiskRule
@@ -17,9 +15,7 @@ class OrdersConfig(AppConfig):
         from orders.services.webhooks import webhook_deliveries_create
 
         # A policy or a rule saved here is used by this process's next order.
-        for model in (OrderPolicy, RiskRule):
-            post_save.connect(seller_checks_cache.clear, sender=model, dispatch_uid=f"checks-cache-{model}")
-            post_delete.connect(seller_checks_cache.clear, sender=model, dispatch_uid=f"checks-cache-d-{model}")
+        seller_checks_cache.clear_on_change(OrderPolicy, RiskRule)
 
         register_handler("order.created", order_confirmation_send, name="orders.confirmation_email")
         register_handler("order.ready_for_pickup", order_ready_for_pickup_send, name="orders.pickup_email")

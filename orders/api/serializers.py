@@ -1,5 +1,5 @@
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, getcontext
+from decimal import Decimal, getcontext
 from enum import Enum
 from functools import cache
 
@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.fields import ISO_8601
 from rest_framework.settings import api_settings
 
-from core.money import quantum
+from core.money import round_amount
 from core.serializers import MoneyField
 from orders.models import API_CHANNELS, DeliveryMethod, Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput
@@ -226,19 +226,12 @@ def _datetime(value, tz):
     return _DATETIME_FIELD.to_representation(value)  # naive or odd values: DRF's own rules
 
 
-@cache
-def _money_currency(code: str) -> tuple[Decimal, str]:
-    """What core.money.round_money uses for a currency: its quantum and the code of
-    the Money it builds."""
-    return quantum(code), str(Money(0, code).currency)
-
-
 def _money(value: Money | None) -> dict | None:
     """MoneyField.to_representation (core.serializers) without building a Money."""
     if value is None:
         return None
-    grid, code = _money_currency(str(value.currency))
-    return {"amount": str(value.amount.quantize(grid, rounding=ROUND_HALF_UP)), "currency": code}
+    code = str(value.currency)
+    return {"amount": str(round_amount(value.amount, code)), "currency": code}
 
 
 _TAX_RATE_PLACES = Decimal(".1") ** 5  # OrderLine.tax_rate: max_digits=8, decimal_places=5

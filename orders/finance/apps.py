@@ -7,10 +7,7 @@ class FinanceConfig(AppConfig):
     verbose_name = "Tax and currencies"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from orders.finance.models import TaxRate
         from orders.finance.selectors import tax_rates_cache
 
-        post_save.connect(tax_rates_cache.clear, sender=TaxRate, dispatch_uid="tax-rates-cache")
-        post_delete.connect(tax_rates_cache.clear, sender=TaxRate, dispatch_uid="tax-rates-cache-d")
+        tax_rates_cache.clear_on_change(TaxRate)

@@ -9,7 +9,7 @@ from djmoney.contrib.exchange.exceptions import MissingRate
 from djmoney.contrib.exchange.models import convert_money, get_rate
 from djmoney.money import Money
 
-from core.cache import MISSING, ConfigCache, restore, snapshot
+from core.cache import ConfigCache, restore, snapshot
 from core.money import round_money
 from orders.finance.models import ExchangeRate, TaxRate, backend_name
 
@@ -26,12 +26,12 @@ def tax_rates_at(*, seller_id: int, country: str, on: date) -> list[TaxRate] | N
     """The seller's rates for ``country`` valid on ``on`` (every region and class), or
     None when the seller has no tax rates at all. Every order asks, so the answer is
     kept in the process's cache for a few seconds (core.cache)."""
-    key = (seller_id, country, on)
-    cached = tax_rates_cache.get(key)
-    if cached is MISSING:
+
+    def read() -> tuple | None:
         rates = _tax_rates_read(seller_id=seller_id, country=country, on=on)
-        cached = None if rates is None else tuple(snapshot(rate) for rate in rates)
-        tax_rates_cache.set(key, cached)
+        return None if rates is None else tuple(snapshot(rate) for rate in rates)
+
+    cached = tax_rates_cache.get_or_read((seller_id, country, on), read)
     return None if cached is None else [restore(TaxRate, values) for values in cached]
 
 

@@ -20,6 +20,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from core.actor import Actor
+from core.fastsql import placeholders
 from core.models import OutboxEvent
 from inventory.geocoding import destination_build
 from inventory.models import KitComponent, Product, ProductKind, Stock, Warehouse
@@ -240,8 +241,8 @@ def order_backorders_fill(*, seller_id: int, order_id: int, actor: Actor = SYSTE
 
 
 def _waiting_units_sql(products: int) -> str:
-    in_products = f"IN ({', '.join(['%s'] * products)})"
-    in_lifecycles = f"IN ({', '.join(['%s'] * len(WAITING_LIFECYCLES))})"
+    in_products = f"IN ({placeholders(products)})"
+    in_lifecycles = f"IN ({placeholders(len(WAITING_LIFECYCLES))})"
     return f"""
 WITH waiting AS MATERIALIZED (
     SELECT line.order_id, line.product_id, line.quantity_backordered

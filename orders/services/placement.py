@@ -274,16 +274,12 @@ def order_place(
     (a payment verification may call out over the network); raising refuses the order.
     The returned order carries its lines and allocations, ready to render."""
     skus = {line.sku for line in data.lines}
-    products_by_sku = (
-        {
-            p.sku: p
-            for p in select_instances(
-                Product, f"seller_id = %s AND sku IN ({placeholders(len(skus))})", [seller.pk, *skus]
-            )
-        }
+    products = (
+        select_instances(Product, f"seller_id = %s AND sku IN ({placeholders(len(skus))})", [seller.pk, *skus])
         if skus
-        else {}  # no lines: validation says so below
+        else []  # no lines: validation says so below
     )
+    products_by_sku = {p.sku: p for p in products}
     checks = seller_checks_get(seller_id=seller.pk)
     order_input_validate(data=data, products_by_sku=products_by_sku, limits=checks.limits)
     lines = _priced_lines(data, products_by_sku)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db.models import FilteredRelation, Q
 
-from core.cache import MISSING, ConfigCache
+from core.cache import ConfigCache
 from orders.services.risk import InvalidRuleParams, RuleConfig, risk_params_clean
 from orders.services.validation import PolicyLimits
 from sellers.models import Seller
@@ -44,11 +44,7 @@ def _limits(values: dict) -> PolicyLimits:
 
 
 def seller_checks_get(*, seller_id: int) -> SellerChecks:
-    checks = seller_checks_cache.get(seller_id)
-    if checks is MISSING:
-        checks = _seller_checks_read(seller_id)
-        seller_checks_cache.set(seller_id, checks)
-    return checks
+    return seller_checks_cache.get_or_read(seller_id, lambda: _seller_checks_read(seller_id))
 
 
 def _seller_checks_read(seller_id: int) -> SellerChecks:
