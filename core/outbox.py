@@ -4,10 +4,14 @@ AppConfig.ready(), so a lower app can start a higher app's work without importin
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 
+from django.core.cache import cache as shared_cache
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -15,7 +19,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from core.exceptions import HandlerFailed
 from core.fastsql import insert_rows
 from core.models import OutboxEvent
-from core.tasks import outbox_relay_task
+from core.tasks import outbox_relay_fresh_task, outbox_relay_task
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +29,12 @@ _handlers: dict[str, dict[str, Handler]] = {}
 MAX_ATTEMPTS = 20
 SWEEP_GRACE = timedelta(seconds=10)
 SWEEP_BATCH = 500
+RELAY_QUEUED_KEY = "waybill:outbox:relay-queued"
+# A relay queued longer than this (a worker backlog, a lost message) no longer stops
+# commits from queuing another.
+RELAY_QUEUED_SECONDS = 60
+RELAY_BATCH = 200
+RELAY_BUDGET_SECONDS = 20
 
 
 def register_handler(topic: str, handler: Handler, *, name: str | None = None) -> None:
@@ -46,13 +56,79 @@ def outbox_record(
     insert_rows([event])  # every change writes one: see core.fastsql
     # robust: the change has committed by then; a failed publish must not fail the
     # caller, since the sweep relays whatever was not published.
-    transaction.on_commit(partial(outbox_enqueue, event_id=event.pk), robust=True)
+    transaction.on_commit(outbox_relay_soon, robust=True)
     return event
 
 
-def outbox_enqueue(*, event_id: int) -> None:
+def _cache_is_shared() -> bool:
+    """Whether every process sees the same cache (Redis, memcached, a database), as
+    production's does; the embedded defaults keep one per process."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)
+
+
+def outbox_relay_soon() -> None:
+    """Run after a commit that recorded events: make sure a relay is queued that will
+    read them.
+
+    One queued relay serves every commit made before it starts, so under load most
+    commits publish nothing (a Celery publish costs more CPU than the rest of an
+    order's outbox work). A flag in the shared cache says a relay is queued and has not
+    started; the relay clears it before it reads (``outbox_relay_fresh``). So a commit
+    that finds the flag set happened before that relay's read, which then sees its
+    events; one that finds it clear queues a relay itself. Without a shared cache, every
+    commit queues one."""
     try:
-        outbox_relay_task.delay(event_id=event_id)
+        queued = _cache_is_shared() and not shared_cache.add(RELAY_QUEUED_KEY, 1, timeout=RELAY_QUEUED_SECONDS)
+    except Exception:  # the cache is down: publish regardless
+        logger.warning("Cache unavailable; queuing an outbox relay without the queued flag", exc_info=True)
+        queued = False
+    if queued:
+        return
+    try:
+        outbox_relay_fresh_task.delay()
+    except BrokerError:
+        # The events are committed; the sweep relays them when the broker is back.
+        logger.warning("Broker unavailable; outbox events left for the sweep")
+        if _cache_is_shared():
+            shared_cache.delete(RELAY_QUEUED_KEY)
+
+
+def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELAY_BUDGET_SECONDS) -> int:
+    """Dispatch the events no relay has tried yet, oldest first, until none is left
+    (see ``outbox_relay_soon``). An event whose handler fails goes on with
+    ``outbox_relay_task`` and its backoff. Past the time budget, another relay is queued
+    for the rest. Returns how many events it took up."""
+    if _cache_is_shared():
+        shared_cache.delete(RELAY_QUEUED_KEY)  # before the first read: see outbox_relay_soon
+    deadline = time.monotonic() + budget_seconds
+    taken, after = 0, 0
+    while True:
+        # By id, past the last one taken: an event another worker holds stays untried
+        # until it is done and must not be met again. One that commits behind the cursor
+        # queues its own relay (the flag was cleared above).
+        ids = list(
+            OutboxEvent.objects.filter(dispatched_at__isnull=True, attempts=0, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        for event_id in ids:
+            try:
+                outbox_dispatch(event_id=event_id)
+            except HandlerFailed:
+                outbox_enqueue(event_id=event_id, countdown=1)
+        taken += len(ids)
+        if len(ids) < batch:
+            return taken
+        after = ids[-1]
+        if time.monotonic() > deadline:
+            outbox_relay_soon()
+            return taken
+
+
+def outbox_enqueue(*, event_id: int, countdown: float | None = None) -> None:
+    """Relay one event by itself: the sweep's way, and a failed event's retries."""
+    try:
+        outbox_relay_task.apply_async(kwargs={"event_id": event_id}, countdown=countdown)
     except BrokerError:
         # The event is committed; the sweep relays it when the broker is back.
         logger.warning("Broker unavailable; outbox event %s left for the sweep", event_id)

@@ -23,6 +23,13 @@ def outbox_relay_task(*, event_id: int) -> None:
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def outbox_relay_fresh_task() -> int:
+    from core.outbox import outbox_relay_fresh
+
+    return outbox_relay_fresh()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def outbox_sweep_task() -> int:
     from core.outbox import outbox_enqueue, outbox_pending_ids
 

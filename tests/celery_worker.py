@@ -5,10 +5,13 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +49,22 @@ def worker_stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def broker_at(url: str):
+    """Point this process's Celery publishing at another broker, then back. (Celery
+    prefers the CELERY_BROKER_URL environment variable to ``broker_url``; the write
+    URL is what a publish uses.)"""
+    saved = celery_app.conf.get("broker_write_url")
+
+    def point(to: str | None) -> None:
+        celery_app.conf.broker_write_url = to
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    point(url)
+    try:
+        yield
+    finally:
+        point(saved)

@@ -11,7 +11,7 @@ from rest_framework.fields import ISO_8601
 from rest_framework.settings import api_settings
 
 from core.money import round_amount
-from core.serializers import MoneyField
+from core.serializers import MoneyField, ReusedFieldsMixin
 from orders.models import API_CHANNELS, DeliveryMethod, Order, OrderEvent, OrderLine
 from orders.services import AddressInput, LineInput, OrderInput
 from orders.services.inputs import PaymentRiskInput
@@ -65,7 +65,7 @@ def address_input(fields: dict) -> AddressInput:
     return AddressInput(**{**fields, "country": fields["country"].upper()})
 
 
-class OrderCreateInputSerializer(serializers.Serializer):
+class OrderCreateInputSerializer(ReusedFieldsMixin, serializers.Serializer):
     channel = serializers.ChoiceField(choices=[(c.value, c.label) for c in API_CHANNELS], default="storefront")
     external_id = serializers.CharField(
         max_length=128,

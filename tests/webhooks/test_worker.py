@@ -3,16 +3,14 @@ attempt is retried by Celery after a backoff, and an order placed while the brok
 unreachable is still announced, exactly once, when the broker is back."""
 
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from core.models import OutboxEvent
 from core.tasks import outbox_sweep_task
 from orders.models import DeliveryStatus, WebhookDelivery
-from tests.celery_worker import worker_start, worker_stop
+from tests.celery_worker import broker_at, worker_start, worker_stop
 from tests.conftest import client_for
 from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_body, place, stocked
 from tests.webhooks.conftest import subscribe
@@ -32,25 +30,6 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     yield process
     worker_stop(process)
-
-
-@contextmanager
-def broker_at(url: str):
-    """Point this process's Celery publishing at another broker, then back. (Celery
-    prefers the CELERY_BROKER_URL environment variable to ``broker_url``; the write
-    URL is what a publish uses.)"""
-    saved = celery_app.conf.get("broker_write_url")
-
-    def point(to: str | None) -> None:
-        celery_app.conf.broker_write_url = to
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-    point(url)
-    try:
-        yield
-    finally:
-        point(saved)
 
 
 def wait_until(condition, process, timeout: float = 30) -> None:
