@@ -74,15 +74,30 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'waybill.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server and the worker read while the other writes; the busy
-    # timeout makes a writer wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
-    )
+
+def database_from_env(default: str | None = None) -> dict:
+    """DATABASE_URL with the connection settings every environment shares."""
+    database = env.db("DATABASE_URL", default=default) if default else env.db("DATABASE_URL")
+    database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    database["CONN_HEALTH_CHECKS"] = True
+    options = database.setdefault("OPTIONS", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server and the worker read while the other writes; the busy
+        # timeout makes a writer wait for the lock instead of failing at once.
+        options.update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
+    elif database["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters bound by the server, and a statement run five times on a
+        # connection prepared there: PostgreSQL then skips parsing and planning it (the
+        # order-capture path repeats the same dozen statements). Django turns preparing
+        # off by default for poolers; behind PgBouncer older than 1.21 in transaction
+        # mode, set DATABASE_PREPARE_THRESHOLD=off.
+        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", None if threshold.lower() == "off" else int(threshold))
+    return database
+
+
+DATABASES = {"default": database_from_env(default=f"sqlite:///{VAR_DIR / 'waybill.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

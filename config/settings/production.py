@@ -1,16 +1,14 @@
 """Production: every secret and host comes from the environment; nothing defaults open."""
 
 from .base import *
-from .base import env
+from .base import database_from_env, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 # Required: stored Stripe (and later marketplace) credentials are encrypted with them.
 WAYBILL_ENCRYPTION_KEYS = env.list("WAYBILL_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database_from_env()}
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
