@@ -45,7 +45,10 @@ def routing_stocks_locked(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     stocks = instances_from_rows(Stock, (row[:_STOCK_COLUMNS] for row in rows))
-    warehouses = instances_from_rows(Warehouse, (row[_STOCK_COLUMNS:] for row in rows))
-    for stock, warehouse in zip(stocks, warehouses, strict=True):
-        stock.warehouse = warehouse
+    # One instance per warehouse, shared by its stock rows (as prefetch_related would),
+    # not one per row: an order's products sit in the same few warehouses.
+    warehouse_rows = {row[_STOCK_COLUMNS]: row[_STOCK_COLUMNS:] for row in rows}
+    warehouses = dict(zip(warehouse_rows, instances_from_rows(Warehouse, warehouse_rows.values()), strict=True))
+    for stock in stocks:
+        stock.warehouse = warehouses[stock.warehouse_id]
     return stocks

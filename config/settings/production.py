@@ -10,6 +10,8 @@ WAYBILL_ENCRYPTION_KEYS = env.list("WAYBILL_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": database_from_env()}
 CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "core.cache_backends.RedisCache"  # one client per pool: see there
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 

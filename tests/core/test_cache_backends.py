@@ -1,0 +1,42 @@
+"""core.cache_backends.RedisCache: Django's Redis cache with one client per pool."""
+
+import uuid
+
+import pytest
+from django.core.cache import caches
+
+from core.cache_backends import RedisCache
+from tests.conftest import BROKER
+
+REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache_backends.RedisCache",
+            "LOCATION": REDIS,
+            "KEY_PREFIX": f"backend-test-{uuid.uuid4().hex}",
+        }
+    }
+    cache = caches["default"]
+    yield cache
+    cache.delete_many(["a", "n"])
+
+
+def test_it_is_djangos_redis_cache_with_one_client(redis_cache):
+    assert isinstance(redis_cache, RedisCache)
+    client = redis_cache._cache.get_client(write=True)
+    assert redis_cache._cache.get_client(write=True) is client
+    assert redis_cache._cache.get_client() is client, "one server: reads use the write pool"
+
+
+def test_operations_behave_as_djangos(redis_cache):
+    assert redis_cache.add("a", {"x": 1}, timeout=30)
+    assert not redis_cache.add("a", 2, timeout=30)
+    assert redis_cache.get("a") == {"x": 1}
+    redis_cache.set("n", 1, timeout=30)
+    assert redis_cache.incr("n") == 2
+    redis_cache.delete("a")
+    assert redis_cache.get("a") is None
