@@ -82,22 +82,26 @@ def select_instances(model: type[Model], where: str, params: Sequence, *, using:
 
 
 @cache
-def _insert_fields(model: type[models.Model]) -> tuple[tuple[models.Field, ...], str]:
+def _insert_fields(model: type[models.Model], with_pk: bool) -> tuple[tuple[models.Field, ...], str]:
     pk = model._meta.pk
     fields = tuple(
         field
         for field in model._meta.concrete_fields
-        if not (field is pk and isinstance(field, models.AutoField | models.BigAutoField))
+        if with_pk or not (field is pk and isinstance(field, models.AutoField | models.BigAutoField))
     )
     return fields, ", ".join(f'"{field.column}"' for field in fields)
 
 
 @lru_cache(maxsize=1024)
 def _insert_statement(
-    model: type[models.Model], rows: int, prefix: str = "", expressions: tuple[tuple[str, str], ...] = ()
+    model: type[models.Model],
+    rows: int,
+    prefix: str = "",
+    expressions: tuple[tuple[str, str], ...] = (),
+    with_pk: bool = False,
 ) -> tuple[str, tuple[models.Field, ...], tuple[models.Field, ...]]:
     """The statement, the fields whose values are parameters, and those that come back."""
-    fields, names = _insert_fields(model)
+    fields, names = _insert_fields(model, with_pk)
     computed = dict(expressions)
     params = tuple(field for field in fields if field.attname not in computed)
     row = "(" + ", ".join(computed.get(field.attname, "%s") for field in fields) + ")"
@@ -116,6 +120,7 @@ def insert_rows(
     using: str = "default",
     prefix: tuple[str, Sequence] = ("", ()),
     expressions: dict[str, str] | None = None,
+    with_pk: bool = False,
 ) -> None:
     """Insert the instances (all of one model, none saved yet) and set their primary
     keys, in the caller's transaction. PostgreSQL and SQLite ≥ 3.35 return the keys in
@@ -123,14 +128,16 @@ def insert_rows(
 
     ``prefix`` (SQL and its parameters) goes before the INSERT, e.g. a ``WITH`` whose
     result ``expressions`` (field attname → SQL) use in place of those fields' values;
-    what the database made of them is set on the instances."""
+    what the database made of them is set on the instances. ``with_pk``: the instances
+    carry primary keys drawn beforehand (an auto key is otherwise left to the database).
+    """
     if not objs:
         return
     model = type(objs[0])
     connection = connections[using]
     prefix_sql, prefix_params = prefix
     statement, fields, returned = _insert_statement(
-        model, len(objs), prefix_sql, tuple(sorted((expressions or {}).items()))
+        model, len(objs), prefix_sql, tuple(sorted((expressions or {}).items())), with_pk
     )
     params = list(prefix_params)
     for obj in objs:

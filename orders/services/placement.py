@@ -260,6 +260,33 @@ def _hold_rows(order: Order, hits: list[RiskHit]) -> list[OrderHold]:
     ]
 
 
+# The order's id drawn ahead of its INSERT (PostgreSQL): one value, as a CTE with a
+# volatile function is evaluated once.
+_NEW_ORDER_ID = f"WITH new_order AS (SELECT nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) AS id)"
+
+
+def _insert_dependents(
+    order: Order,
+    lines: list[OrderLine],
+    allocations: list[Allocation],
+    hits: list[RiskHit],
+    *,
+    actor: Actor,
+    routed: LinesAllocation,
+    lines_written: bool = True,
+) -> None:
+    """The rows of a new order that refer to it: lines (unless written already),
+    allocations, holds and entry events."""
+    for line in lines:
+        line.order = order
+    if not lines_written:
+        insert_rows(lines)
+    insert_rows(allocations)
+    if hits:
+        insert_rows(_hold_rows(order, hits))
+    insert_rows(_entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits))
+
+
 def order_place(
     *,
     seller: Seller,
@@ -325,22 +352,21 @@ def order_place(
             ensure_transition(current=Lifecycle.PLACED, requested=order.lifecycle)
             order.confirmed_at = None if hits else order.placed_at
             order.fulfillment_status = line_fulfillment(lines)
+            allocations = allocation_rows(routed_lines, routed)
             # insert_rows: the statement text is built once per table, see core.fastsql.
             if number_in_insert:
+                # Taken there, the number's lock is held from the order's INSERT to
+                # COMMIT, every other placement of the seller waiting on it; so the order
+                # goes in last. Its id is drawn by its lines' INSERT, and the rows that
+                # refer to it go in first (foreign keys are checked at COMMIT).
+                insert_rows(lines, prefix=(_NEW_ORDER_ID, ()), expressions={"order_id": "(SELECT id FROM new_order)"})
+                order.pk = lines[0].order_id
+                _insert_dependents(order, lines, allocations, hits, actor=actor, routed=routed)
                 cte, params, number = sequence_next_cte(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
-                insert_rows([order], prefix=(cte, params), expressions={"number": number})
+                insert_rows([order], prefix=(cte, params), expressions={"number": number}, with_pk=True)
             else:
                 insert_rows([order])
-            for line in lines:
-                line.order = order
-            insert_rows(lines)
-            allocations = allocation_rows(routed_lines, routed)
-            insert_rows(allocations)
-            if hits:
-                insert_rows(_hold_rows(order, hits))
-            insert_rows(
-                _entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits)
-            )
+                _insert_dependents(order, lines, allocations, hits, actor=actor, routed=routed, lines_written=False)
             order_announce(order, "order.created")
             if hits:
                 order_announce(order, "order.on_hold", reasons=_reasons(hits))

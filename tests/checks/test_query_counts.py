@@ -2,10 +2,11 @@
 and rules (then kept a few seconds in the process's cache), one reads the history all
 six rules need, whatever the seller's size."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders.models import OrderPolicy, RiskRuleKind
+from orders.models import Order, OrderPolicy, RiskRuleKind
 from tests.checks.conftest import enable
 from tests.factories import order_body
 
@@ -54,3 +55,29 @@ def test_create_path_query_counts(api, shop):
     assert checked - baseline == 1 + folded
     # Firing: the hold rows and the order.on_hold outbox row as well.
     assert held - baseline == 3 + folded
+
+
+def test_the_order_number_is_taken_last(api, shop):
+    """The number's row lock serializes a seller's placements from the statement that
+    takes it to COMMIT; on PostgreSQL, without history rules, that is the order's INSERT,
+    written after its lines, allocations and events, so only the outbox and idempotency
+    rows come between it and COMMIT."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the order's INSERT takes the number on PostgreSQL only")
+    api.post("/api/v1/orders/", order_body([("MUG", 1)]), format="json")  # warms the key's last-used
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post(
+            "/api/v1/orders/", order_body([("MUG", 1), ("TEA", 2)]), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+        )
+    assert response.status_code == 201, response.json()
+    statements = [query["sql"] for query in captured]
+    taking = [i for i, sql in enumerate(statements) if "sellers_sellersequence" in sql]
+    assert len(taking) == 1 and 'INSERT INTO "orders_order"' in statements[taking[0]]
+    before, after = statements[: taking[0]], statements[taking[0] + 1 :]
+    for table in ("orders_orderline", "orders_allocation", "orders_orderevent"):
+        assert any(f'INSERT INTO "{table}"' in sql for sql in before), table
+    # (In a test the transaction is a savepoint, released where COMMIT would be.)
+    written = [sql.split('"')[1] for sql in after if not sql.startswith(("RELEASE SAVEPOINT", "COMMIT"))]
+    assert written == ["core_outboxevent", "orders_idempotencyrecord"]
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.number == response.json()["number"] and order.lines.count() == 2

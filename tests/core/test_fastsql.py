@@ -64,6 +64,15 @@ def test_insert_rows_refuses_an_unsaved_related_object(seller):
         insert_rows([OrderLine(order=order, position=0, sku="X", name="X", quantity=1, unit_price=Money(1, "USD"))])
 
 
+def test_insert_rows_with_a_key_drawn_beforehand(seller):
+    first = OutboxEvent(topic="t", seller_id=seller.pk, aggregate_type="x", aggregate_id="1", payload={})
+    insert_rows([first])
+    drawn = OutboxEvent(pk=first.pk + 1000, topic="t", seller_id=seller.pk, aggregate_type="x", aggregate_id="2")
+    insert_rows([drawn], with_pk=True)
+    assert drawn.pk == first.pk + 1000 and not drawn._state.adding
+    assert OutboxEvent.objects.get(pk=first.pk + 1000).aggregate_id == "2"
+
+
 def test_insert_rows_of_nothing_does_nothing(db, django_assert_num_queries):
     with django_assert_num_queries(0):
         insert_rows([])
