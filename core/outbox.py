@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
@@ -33,7 +34,8 @@ RELAY_QUEUED_KEY = "waybill:outbox:relay-queued"
 # A relay queued longer than this (a worker backlog, a lost message) no longer stops
 # commits from queuing another.
 RELAY_QUEUED_SECONDS = 60
-RELAY_BATCH = 200
+RELAY_BATCH = 100
+# Well inside the task's soft time limit (60 s), which the event in hand must not meet.
 RELAY_BUDGET_SECONDS = 20
 
 
@@ -99,7 +101,10 @@ def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELA
     ``outbox_relay_task`` and its backoff. Past the time budget, another relay is queued
     for the rest. Returns how many events it took up."""
     if _cache_is_shared():
-        shared_cache.delete(RELAY_QUEUED_KEY)  # before the first read: see outbox_relay_soon
+        try:
+            shared_cache.delete(RELAY_QUEUED_KEY)  # before the first read: see outbox_relay_soon
+        except Exception:  # the cache is down: relay anyway (a stale flag expires by itself)
+            logger.warning("Cache unavailable; relaying without clearing the queued flag", exc_info=True)
     deadline = time.monotonic() + budget_seconds
     taken, after = 0, 0
     while True:
@@ -112,17 +117,20 @@ def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELA
             .values_list("pk", flat=True)[:batch]
         )
         for event_id in ids:
+            # Checked before each event (after the first: a relay always gets on): a
+            # handler may take seconds (an email over SMTP), and the task's time limit
+            # must not stop one midway.
+            if taken and time.monotonic() > deadline:
+                outbox_relay_soon()
+                return taken
             try:
                 outbox_dispatch(event_id=event_id)
             except HandlerFailed:
                 outbox_enqueue(event_id=event_id, countdown=1)
-        taken += len(ids)
+            taken += 1
         if len(ids) < batch:
             return taken
         after = ids[-1]
-        if time.monotonic() > deadline:
-            outbox_relay_soon()
-            return taken
 
 
 def outbox_enqueue(*, event_id: int, countdown: float | None = None) -> None:
@@ -149,6 +157,8 @@ def outbox_dispatch(*, event_id: int) -> bool:
             try:
                 with transaction.atomic():
                     handler(event)
+            except SoftTimeLimitExceeded:
+                raise  # the task is out of time: not this handler's failure
             except Exception as exc:
                 logger.exception("Outbox handler %s failed for event %s", name, event.pk)
                 failures.append(f"{name}: {exc!r}")

@@ -89,8 +89,9 @@ def database_from_env(default: str | None = None) -> dict:
         # Parameters bound by the server, and a statement run five times on a
         # connection prepared there: PostgreSQL then skips parsing and planning it (the
         # order-capture path repeats the same dozen statements). Django turns preparing
-        # off by default for poolers; behind PgBouncer older than 1.21 in transaction
-        # mode, set DATABASE_PREPARE_THRESHOLD=off.
+        # off by default for poolers; behind a transaction-mode PgBouncer without
+        # prepared-statement support (before 1.21, or max_prepared_statements = 0),
+        # set DATABASE_PREPARE_THRESHOLD=off.
         threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", None if threshold.lower() == "off" else int(threshold))

@@ -40,3 +40,17 @@ def test_operations_behave_as_djangos(redis_cache):
     assert redis_cache.incr("n") == 2
     redis_cache.delete("a")
     assert redis_cache.get("a") is None
+
+
+def test_each_server_has_its_own_client_on_its_own_pool(settings):
+    base = REDIS.rsplit("/", 1)[0]
+    settings.CACHES = {
+        "default": {"BACKEND": "core.cache_backends.RedisCache", "LOCATION": [f"{base}/14", f"{base}/15", f"{base}/13"]}
+    }
+    client = caches["default"]._cache
+    for _ in range(50):  # reads go to a random replica
+        client.get_client()
+    client.get_client(write=True)
+    assert set(client._clients) == {0, 1, 2}
+    for index, redis_client in client._clients.items():
+        assert redis_client.connection_pool is client._pools[index]
