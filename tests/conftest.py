@@ -6,9 +6,11 @@ the session refuses to start without PostgreSQL and Redis instead.
 """
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from core.cache import config_caches_clear
@@ -17,6 +19,8 @@ from tests.factories import SellerFactory
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 BROKER = settings.CELERY_BROKER_URL
+# Redis for cache tests: the broker's server (CI's), another database number.
+REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
 REQUIRED = os.environ.get("WAYBILL_REQUIRE_SERVICES") == "1"
 _skipped_for_postgres: list[str] = []
 
@@ -86,3 +90,19 @@ def client_for(seller, scopes=None) -> APIClient:
 @pytest.fixture
 def api(seller):
     return client_for(seller)
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Production's kind of cache (``core.cache_backends.RedisCache``) on the suite's
+    Redis, under a key prefix of the test's own."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache_backends.RedisCache",
+            "LOCATION": REDIS,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    cache = caches["default"]
+    yield cache
+    cache.clear()

@@ -1,10 +1,7 @@
 import pytest
 from django.core.cache import cache
 
-from tests.conftest import BROKER, client_for
-
-# The suite's Redis (the broker's server), another database number.
-REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
+from tests.conftest import REDIS, client_for
 
 
 @pytest.fixture(autouse=True)

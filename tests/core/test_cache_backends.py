@@ -1,28 +1,9 @@
 """core.cache_backends.RedisCache: Django's Redis cache with one client per pool."""
 
-import uuid
-
-import pytest
 from django.core.cache import caches
 
 from core.cache_backends import RedisCache
-from tests.conftest import BROKER
-
-REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture
-def redis_cache(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache_backends.RedisCache",
-            "LOCATION": REDIS,
-            "KEY_PREFIX": f"backend-test-{uuid.uuid4().hex}",
-        }
-    }
-    cache = caches["default"]
-    yield cache
-    cache.delete_many(["a", "n"])
+from tests.conftest import REDIS
 
 
 def test_it_is_djangos_redis_cache_with_one_client(redis_cache):

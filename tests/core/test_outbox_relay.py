@@ -2,35 +2,15 @@
 starts (a flag in the shared cache), on the real broker; without a shared cache every
 commit queues one; a failed event goes on by itself with its backoff."""
 
-import uuid
-
 import pytest
 from django.conf import settings
-from django.core.cache import caches
 
 from config.celery import app as celery_app
 from core.models import OutboxEvent
 from core.outbox import RELAY_QUEUED_KEY, _handlers, outbox_record, outbox_relay_fresh, register_handler
 from tests.celery_worker import broker_at
-from tests.conftest import BROKER
 
 pytestmark = pytest.mark.django_db
-# The suite's Redis (the broker's server), another database number.
-REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture
-def shared_cache(settings):
-    """Production's kind of cache, under a prefix of this test's own."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS,
-            "KEY_PREFIX": f"relay-test-{uuid.uuid4().hex}",
-        }
-    }
-    yield caches["default"]
-    caches["default"].delete(RELAY_QUEUED_KEY)
 
 
 def queued() -> int:
@@ -44,15 +24,15 @@ def commit_event(seller, capture, topic: str = "test.none") -> OutboxEvent:
         return outbox_record(topic=topic, seller_id=seller.pk, aggregate_type="x", aggregate_id=1, payload={})
 
 
-def test_commits_while_a_relay_is_queued_queue_no_other(seller, shared_cache, django_capture_on_commit_callbacks):
+def test_commits_while_a_relay_is_queued_queue_no_other(seller, redis_cache, django_capture_on_commit_callbacks):
     before = queued()
     events = [commit_event(seller, django_capture_on_commit_callbacks) for _ in range(3)]
     assert queued() == before + 1, "one relay for the three commits"
-    assert shared_cache.get(RELAY_QUEUED_KEY) == 1
+    assert redis_cache.get(RELAY_QUEUED_KEY) == 1
 
     assert outbox_relay_fresh() == 3  # what the queued relay does in the worker
     assert not OutboxEvent.objects.filter(pk__in=[e.pk for e in events], dispatched_at__isnull=True).exists()
-    assert shared_cache.get(RELAY_QUEUED_KEY) is None, "a started relay lets the next commit queue one"
+    assert redis_cache.get(RELAY_QUEUED_KEY) is None, "a started relay lets the next commit queue one"
 
     commit_event(seller, django_capture_on_commit_callbacks)
     assert queued() == before + 2
@@ -65,7 +45,7 @@ def test_without_a_shared_cache_every_commit_queues_a_relay(seller, django_captu
     assert queued() == before + 2
 
 
-def test_a_relay_over_its_budget_queues_another_for_the_rest(seller, shared_cache, django_capture_on_commit_callbacks):
+def test_a_relay_over_its_budget_queues_another_for_the_rest(seller, redis_cache, django_capture_on_commit_callbacks):
     for _ in range(5):
         commit_event(seller, django_capture_on_commit_callbacks)
     before = queued()
@@ -76,7 +56,7 @@ def test_a_relay_over_its_budget_queues_another_for_the_rest(seller, shared_cach
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 
 
-def test_a_failing_event_goes_on_by_itself(seller, shared_cache, django_capture_on_commit_callbacks):
+def test_a_failing_event_goes_on_by_itself(seller, redis_cache, django_capture_on_commit_callbacks):
     register_handler("test.failing", lambda event: 1 / 0, name="failing")
     try:
         event = commit_event(seller, django_capture_on_commit_callbacks, topic="test.failing")
@@ -105,10 +85,10 @@ def test_a_relay_goes_on_when_the_cache_is_down(seller, settings, django_capture
     assert OutboxEvent.objects.get(pk=event.pk).dispatched_at is not None
 
 
-def test_a_failed_publish_clears_the_flag(seller, shared_cache, django_capture_on_commit_callbacks):
+def test_a_failed_publish_clears_the_flag(seller, redis_cache, django_capture_on_commit_callbacks):
     with broker_at("redis://127.0.0.1:1/0"):
         event = commit_event(seller, django_capture_on_commit_callbacks)
-    assert shared_cache.get(RELAY_QUEUED_KEY) is None, "no relay is queued, so none may be claimed"
+    assert redis_cache.get(RELAY_QUEUED_KEY) is None, "no relay is queued, so none may be claimed"
     assert OutboxEvent.objects.get(pk=event.pk).dispatched_at is None  # the sweep's, or the next relay's
 
     before = queued()
