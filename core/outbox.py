@@ -91,8 +91,18 @@ def outbox_relay_soon() -> None:
     except BrokerError:
         # The events are committed; the sweep relays them when the broker is back.
         logger.warning("Broker unavailable; outbox events left for the sweep")
-        if _cache_is_shared():
-            shared_cache.delete(RELAY_QUEUED_KEY)
+        _relay_flag_clear()  # no relay is queued, so none may be claimed
+
+
+def _relay_flag_clear() -> None:
+    """Say no relay is queued. With the cache down the flag cannot be cleared, and
+    expires by itself (RELAY_QUEUED_SECONDS); the caller goes on either way."""
+    if not _cache_is_shared():
+        return
+    try:
+        shared_cache.delete(RELAY_QUEUED_KEY)
+    except Exception:
+        logger.warning("Cache unavailable; the outbox relay flag was not cleared", exc_info=True)
 
 
 def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELAY_BUDGET_SECONDS) -> int:
@@ -100,11 +110,7 @@ def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELA
     (see ``outbox_relay_soon``). An event whose handler fails goes on with
     ``outbox_relay_task`` and its backoff. Past the time budget, another relay is queued
     for the rest. Returns how many events it took up."""
-    if _cache_is_shared():
-        try:
-            shared_cache.delete(RELAY_QUEUED_KEY)  # before the first read: see outbox_relay_soon
-        except Exception:  # the cache is down: relay anyway (a stale flag expires by itself)
-            logger.warning("Cache unavailable; relaying without clearing the queued flag", exc_info=True)
+    _relay_flag_clear()  # before the first read: see outbox_relay_soon
     deadline = time.monotonic() + budget_seconds
     taken, after = 0, 0
     while True:

@@ -120,9 +120,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "core.cache_backends.RedisCache"  # one client per pool: see there
+
+def cache_from_env(default: str) -> dict:
+    """CACHE_URL; Redis through core.cache_backends.RedisCache (one client per pool)."""
+    cache = env.cache("CACHE_URL", default=default)
+    if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        cache["BACKEND"] = "core.cache_backends.RedisCache"
+    return cache
+
+
+CACHES = {"default": cache_from_env(default="locmemcache://")}
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

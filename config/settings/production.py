@@ -1,7 +1,7 @@
 """Production: every secret and host comes from the environment; nothing defaults open."""
 
 from .base import *
-from .base import database_from_env, env
+from .base import cache_from_env, database_from_env, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
@@ -9,9 +9,7 @@ SECRET_KEY = env.str("SECRET_KEY")
 WAYBILL_ENCRYPTION_KEYS = env.list("WAYBILL_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": database_from_env()}
-CACHES = {"default": env.cache("CACHE_URL", default="redis://127.0.0.1:6379/1")}
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "core.cache_backends.RedisCache"  # one client per pool: see there
+CACHES = {"default": cache_from_env(default="redis://127.0.0.1:6379/1")}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
