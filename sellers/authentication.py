@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
 from core.cache import MISSING, restore, snapshot
+from core.fastsql import attnames, columns, instances_from_rows
 from sellers.caches import api_keys_cache
 from sellers.models import ApiKey, Seller
 from sellers.services import API_KEY_PREFIX, api_key_digest
@@ -61,11 +63,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key = restore(ApiKey, cached[0])
             api_key.seller = restore(Seller, cached[1])
             return api_key
-        api_key = (
-            ApiKey.objects.select_related("seller")
-            .filter(digest=digest, revoked_at__isnull=True, seller__is_active=True)
-            .first()
-        )
+        api_key = _live_key_read(digest)
         if api_key is not None:
             api_keys_cache.set(digest, (snapshot(api_key), snapshot(api_key.seller)))
         return api_key
@@ -84,6 +82,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             api_key.last_used_at = now
             return True
         return False
+
+
+_LIVE_KEY_SQL = (
+    f'SELECT {columns(ApiKey, "k")}, {columns(Seller, "s")} FROM "{ApiKey._meta.db_table}" "k" '
+    f'JOIN "{Seller._meta.db_table}" "s" ON "s"."id" = "k"."seller_id" '
+    'WHERE "k"."digest" = %s AND "k"."revoked_at" IS NULL AND "s"."is_active"'
+)
+
+
+def _live_key_read(digest: str) -> ApiKey | None:
+    """The live key with its seller in one statement. Every process reads each key once
+    per cache period (a seller's tills and storefronts each have their own), and the
+    ORM's compiling of ``select_related(...).filter(...)`` cost four times the query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_KEY_SQL, [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(attnames(ApiKey))
+    (api_key,) = instances_from_rows(ApiKey, [row[:split]])
+    (api_key.seller,) = instances_from_rows(Seller, [row[split:]])
+    return api_key
 
 
 class IsSellerApiClient(permissions.BasePermission):

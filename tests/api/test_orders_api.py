@@ -155,6 +155,18 @@ def test_requests_without_a_valid_key_are_401(seller, mug):
     assert_error_shape(revoked.get("/api/v1/orders/"), 401, "authentication_failed")
 
 
+def test_a_deactivated_sellers_keys_are_refused_and_a_live_key_reads_its_seller(seller, mug):
+    live = client_for(seller)
+    response = live.get("/api/v1/orders/")
+    assert response.status_code == 200
+    assert response.wsgi_request.auth.seller == seller
+    assert response.wsgi_request.auth.seller.name == seller.name
+
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+    assert_error_shape(client_for(seller).get("/api/v1/orders/"), 401, "authentication_failed")
+
+
 def test_a_read_only_key_cannot_place_orders(seller, mug):
     reader = client_for(seller, scopes=[ApiScope.ORDERS_READ, ApiScope.PRODUCTS_READ])
 
