@@ -8,10 +8,16 @@ that place orders of 1–5 lines across many SKUs, each with an Idempotency-Key,
 fixed time, then checks in the database that every acknowledged order exists exactly
 once and that stock balances (allocated = Σ allocations, on hand = Σ ledger). Prints
 ``name=value`` lines last. ``--url`` targets a server that is already running instead.
+
+Besides throughput and latency it prints the CPU time the server (gunicorn's
+processes) and PostgreSQL (all its processes on this machine) spent per order while
+the clients ran: on a 2-core machine they are what bounds throughput, and they vary
+far less from run to run than orders per second do.
 """
 
 import argparse
 import base64
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -27,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,6 +127,31 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not start within 30 s")
+
+
+def cpu_seconds(server_pid: int | None) -> dict[str, dict[int, float]]:
+    """CPU seconds (user + system) so far of the server's processes and PostgreSQL's."""
+
+    def used(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    found: dict[str, dict[int, float]] = {"server": {}, "db": {}}
+    if server_pid is not None:
+        server = psutil.Process(server_pid)
+        for process in [server, *server.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                found["server"][process.pid] = used(process)
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "postgres":
+            with contextlib.suppress(psutil.Error):
+                found["db"][process.pid] = used(process)
+    return found
+
+
+def cpu_spent(before: dict, after: dict, kind: str) -> float:
+    """Seconds spent between two ``cpu_seconds``; a process started meanwhile counts whole."""
+    return sum(total - before[kind].get(pid, 0.0) for pid, total in after[kind].items())
 
 
 def client_loop(base: str, key: str, until: float, seed: int, results: list) -> None:
@@ -241,11 +274,13 @@ def main() -> None:
         print(f"{args.clients} clients for {args.duration:.0f} s against {base}", flush=True)
         queue = multiprocessing.get_context("spawn").Queue()
         loader = multiprocessing.get_context("spawn").Process(target=load, args=(base, keys, args.duration, queue))
+        cpu_before = cpu_seconds(server.pid if server else None)
         started = time.monotonic()
         loader.start()
         results = queue.get()
         loader.join()
         wall = time.monotonic() - started
+        cpu_after = cpu_seconds(server.pid if server else None)
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -268,6 +303,10 @@ def main() -> None:
     print(f"p99_ms={p99:.1f}")
     print(f"errors={len(errors)}")
     print(f"queries_per_order={per_order:.1f}")
+    if created:
+        if server is not None:
+            print(f"server_cpu_ms_per_order={cpu_spent(cpu_before, cpu_after, 'server') * 1000 / len(created):.2f}")
+        print(f"db_cpu_ms_per_order={cpu_spent(cpu_before, cpu_after, 'db') * 1000 / len(created):.2f}")
     sys.exit(1 if problems else 0)
 
 
