@@ -33,7 +33,7 @@ from orders.status import Lifecycle
 from sellers.services import sequence_next
 from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
 from shipping.locks import shipment_lock, shipments_for_update
-from shipping.models import CarrierAccount, Parcel, Shipment, ShipmentLine
+from shipping.models import CarrierAccount, Parcel, PickWave, Shipment, ShipmentLine
 from shipping.services.common import (
     LABEL_VOIDING,
     ensure_shipment_transition,
@@ -41,7 +41,7 @@ from shipping.services.common import (
     lock_order_and_shipment,
     shipment_ref,
 )
-from shipping.status import OPEN_STATUSES, SHIPPED_STATUSES, ShipmentStatus
+from shipping.status import OPEN_STATUSES, SHIPPED_STATUSES, ShipmentStatus, WaveStatus
 from shipping.tasks import label_void_task
 
 SHIPMENT_SEQUENCE = "shipment"
@@ -195,6 +195,7 @@ def _cancel(shipments: list[Shipment], *, order: Order, actor: Actor) -> None:
         before = shipment.status
         shipment.status = ShipmentStatus.CANCELLED
         shipment.save(update_fields=["status", "updated_at"])
+        _wave_refresh(shipment.wave_id)
         order_shipment_event(
             order=order,
             type=EventType.SHIPMENT_STATUS_CHANGED,
@@ -221,10 +222,30 @@ def start_picking(order: Order, shipment: Shipment, *, actor: Actor, wave_id: in
         raise InvalidShipping(f"Shipment {shipment.number} has nothing to pick.")
     shipment.status = ShipmentStatus.PICKING
     shipment.picking_started_at = timezone.now()
+    reopened = wave_id is None and shipment.wave_id is not None  # a packed box opened again
     shipment.wave_id = wave_id or shipment.wave_id
     shipment.save(update_fields=["status", "picking_started_at", "wave", "updated_at"])
+    if reopened:
+        _wave_refresh(shipment.wave_id)
     order_fulfillment_start(order=order, shipment=shipment_ref(shipment), actor=actor)
     return shipment
+
+
+def _wave_refresh(wave_id: int | None) -> None:
+    """A wave is done once none of its shipments is still to pick or being picked
+    (packed, shipped or cancelled); a box opened again reopens it. The wave's row is
+    locked first, so when its last two shipments are packed at once the second to take
+    the lock sees the first packed."""
+    if wave_id is None:
+        return
+    wave = PickWave.objects.select_for_update().get(pk=wave_id)
+    picking = Shipment.objects.filter(
+        wave_id=wave_id, status__in=(ShipmentStatus.PENDING, ShipmentStatus.PICKING)
+    ).exists()
+    status = WaveStatus.OPEN if picking else WaveStatus.DONE
+    if wave.status != status:
+        wave.status = status
+        wave.save(update_fields=["status", "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -328,6 +349,7 @@ def shipment_pack(
         shipment.status = ShipmentStatus.PACKED
         shipment.packed_at = timezone.now()
         shipment.save(update_fields=["status", "packed_at", "updated_at"])
+        _wave_refresh(shipment.wave_id)
         order_shipment_event(
             order=order,
             type=EventType.SHIPMENT_STATUS_CHANGED,

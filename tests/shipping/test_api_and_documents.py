@@ -247,3 +247,42 @@ def test_rate_quotes_weigh_a_kit_as_its_components(shop, table_carrier, api):
     # One parcel from EAST: two 400 g mugs, 800 g, the second weight band.
     assert response.json()["shipments"] == 1
     assert response.json()["options"][0]["amount"] == {"amount": "9.00", "currency": "USD"}
+
+
+def test_a_wave_is_done_once_every_shipment_in_it_left_picking_and_reopens_with_a_box(shop):
+    from orders.services.lifecycle import order_cancel
+    from shipping.services.shipments import shipment_pack, shipment_pick_start, shipment_scan, shipments_sync
+    from shipping.status import WaveStatus
+
+    def packed(shipment):  # picked in the wave: scan every unit, then close the box
+        for line in shipment.lines.all():
+            shipment_scan(seller_id=shipment.seller_id, shipment_id=shipment.pk, code=line.sku, quantity=line.quantity)
+        shipment_pack(seller_id=shipment.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+    first = placed(shop, [("MUG", 1)])
+    second = placed(shop, [("MUG", 2)])
+    third = placed(shop, [("MUG", 1)])
+    one, two, three = (Shipment.objects.get(order=order, warehouse=shop["east"]) for order in (first, second, third))
+    wave = wave_create(seller_id=shop["seller"].pk, shipment_ids=[one.pk, two.pk, three.pk], actor=STAFF)
+
+    def status():
+        wave.refresh_from_db()
+        return wave.status
+
+    assert status() == WaveStatus.OPEN
+    packed(one)
+    assert status() == WaveStatus.OPEN  # two and three are still being picked
+    packed(two)
+    assert status() == WaveStatus.OPEN
+    # The last one picked is cancelled with its order: nothing is left to pick.
+    order_cancel(seller_id=third.seller_id, order_id=third.pk, actor=STAFF)
+    shipments_sync(seller_id=third.seller_id, order_id=third.pk, actor=STAFF)
+    assert Shipment.objects.get(pk=three.pk).status == ShipmentStatus.CANCELLED
+    assert status() == WaveStatus.DONE
+
+    # A packed box opened again is picked again: the wave is open until it is packed.
+    shipment_pick_start(seller_id=two.seller_id, shipment_id=two.pk, actor=STAFF)
+    assert status() == WaveStatus.OPEN
+    assert Shipment.objects.get(pk=two.pk).wave_id == wave.pk
+    shipment_pack(seller_id=two.seller_id, shipment_id=two.pk, actor=STAFF)
+    assert status() == WaveStatus.DONE
