@@ -32,7 +32,11 @@ def reviewer(db):
 
 
 def topics(order) -> list[str]:
-    return list(OutboxEvent.objects.filter(aggregate_id=str(order.pk)).order_by("id").values_list("topic", flat=True))
+    return list(
+        OutboxEvent.objects.filter(aggregate_type="order", aggregate_id=str(order.pk))
+        .order_by("id")
+        .values_list("topic", flat=True)
+    )
 
 
 def test_release_confirms_resolves_every_hold_and_announces_it(held, reviewer):

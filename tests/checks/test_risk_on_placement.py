@@ -171,7 +171,7 @@ def test_several_rules_hold_with_every_reason_and_keep_the_stock(shop):
     assert (status["before"], status["after"]) == (Lifecycle.PLACED, Lifecycle.ON_HOLD)
     reasons = order.events.get(type=EventType.HOLD_PLACED).data["reasons"]
     assert sorted(r["kind"] for r in reasons) == sorted(held_kinds(order))
-    outbox = list(OutboxEvent.objects.filter(aggregate_id=str(order.pk)).order_by("id"))
+    outbox = list(OutboxEvent.objects.filter(aggregate_type="order", aggregate_id=str(order.pk)).order_by("id"))
     assert [e.topic for e in outbox] == ["order.created", "order.on_hold"]
     assert outbox[1].payload["reasons"] == reasons
 
