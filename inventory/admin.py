@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from core.actor import Actor
 from core.exceptions import ApplicationError
 from inventory.geocoding import destination_build
-from inventory.models import KitComponent, Product, Stock, StockLedgerEntry, Warehouse
+from inventory.models import KitComponent, Product, Stock, StockLedgerEntry, Warehouse, Weekday
 from inventory.selectors import product_availability, routing_demands, routing_preview
 from inventory.services import stock_adjust, warehouse_set_active
 from sellers.admin_scoping import (
@@ -96,8 +96,25 @@ class ProductAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
         )
 
 
+class WarehouseForm(forms.ModelForm):
+    shipping_days = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=Warehouse._meta.get_field("shipping_days").help_text,
+    )
+
+    class Meta:
+        model = Warehouse
+        fields = "__all__"
+
+    def clean_shipping_days(self) -> list[int]:
+        return sorted(self.cleaned_data["shipping_days"])
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
+    form = WarehouseForm
     list_display = ("code", "name", "seller", "city", "country", "priority", "is_pickup_location", "is_active")
     list_select_related = ("seller",)
     list_filter = ("is_active", "is_pickup_location", "country", "seller")
@@ -121,7 +138,7 @@ class WarehouseAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
-        ("Shipping", {"fields": ("ships_to", "handling_cost", "cutoff_time")}),
+        ("Shipping", {"fields": ("ships_to", "handling_cost", "cutoff_time", "shipping_days")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     view_roles = ALL_ROLES

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from djmoney.models.fields import MoneyField
@@ -17,6 +18,32 @@ class BackorderPolicy(models.TextChoices):
     DENY = "deny", "Refuse what is not in stock"
     ALLOW = "allow", "Accept and backorder what is not in stock"
     PREORDER = "preorder", "Take preorders until the release date"
+
+
+class Weekday(models.IntegerChoices):
+    """ISO weekday numbers, as ``date.isoweekday()`` gives them."""
+
+    MONDAY = 1
+    TUESDAY = 2
+    WEDNESDAY = 3
+    THURSDAY = 4
+    FRIDAY = 5
+    SATURDAY = 6
+    SUNDAY = 7
+
+
+def every_weekday() -> list[int]:
+    return list(Weekday.values)
+
+
+def shipping_days_validator(value) -> None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(set(value)) != len(value)
+        or not all(type(day) is int and day in Weekday.values for day in value)
+    ):
+        raise ValidationError("Choose at least one day, each an ISO weekday from 1 (Monday) to 7 (Sunday), once.")
 
 
 class Product(TimeStampedModel):
@@ -102,7 +129,14 @@ class Warehouse(TimeStampedModel):
     handling_cost = MoneyField(
         max_digits=19, decimal_places=4, default=0, default_currency="USD", validators=[MinMoneyValidator(0)]
     )
-    cutoff_time = models.TimeField(null=True, blank=True, help_text="Orders after this local time ship next day.")
+    cutoff_time = models.TimeField(
+        null=True, blank=True, help_text="Orders after this local time ship on the next shipping day."
+    )
+    shipping_days = models.JSONField(
+        default=every_weekday,
+        validators=[shipping_days_validator],
+        help_text="The weekdays parcels leave this warehouse (1 = Monday … 7 = Sunday); ship-by dates fall on them.",
+    )
     is_pickup_location = models.BooleanField(default=False, help_text="Customers may collect orders here.")
     is_active = models.BooleanField(default=True)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.actor import Actor
 from core.outbox import outbox_record
-from inventory.models import Warehouse
+from inventory.models import Warehouse, Weekday
 from inventory.services import StockLine, stock_ship
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order
@@ -50,12 +50,20 @@ REBUILDABLE = frozenset({ShipmentStatus.PENDING})
 
 
 def ship_by_for(*, warehouse: Warehouse, seller_timezone: str, at: datetime) -> date:
-    """The day a shipment must leave: today, or tomorrow once the warehouse's cut-off
-    has passed (local time of the seller)."""
+    """The day a shipment must leave: today, or the next day once the warehouse's
+    cut-off has passed (the seller's local time), moved on to the warehouse's next
+    shipping day (an order of Friday evening at a Monday-to-Friday warehouse is due on
+    Monday, not late on Monday for a Saturday it could not make)."""
     local = timezone.localtime(at, zoneinfo.ZoneInfo(seller_timezone or "UTC"))
+    day = local.date()
     if warehouse.cutoff_time and local.time() > warehouse.cutoff_time:
-        return local.date() + timedelta(days=1)
-    return local.date()
+        day += timedelta(days=1)
+    shipping_days = set(warehouse.shipping_days or Weekday.values)
+    for _ in range(7):
+        if day.isoweekday() in shipping_days:
+            break
+        day += timedelta(days=1)
+    return day
 
 
 def _checkout_choice(order: Order, carriers: dict[str, CarrierAccount]) -> dict:

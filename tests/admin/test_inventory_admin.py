@@ -216,3 +216,44 @@ def test_product_list_query_count_does_not_grow_with_the_page(client, seller):
 
     assert response.context["cl"].result_count == 21
     assert len(many_products) == len(one_product)
+
+
+def test_warehouse_shipping_days_are_ticked_in_the_admin_and_at_least_one_is_required(client, seller):
+    warehouse = WarehouseFactory(seller=seller, code="EAST")
+    login_member(client, seller, role=StaffRole.MANAGER)
+    url = reverse("admin:inventory_warehouse_change", args=[warehouse.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["adminform"].form["shipping_days"].value() == [1, 2, 3, 4, 5, 6, 7]
+    assert 'type="checkbox" name="shipping_days" value="7"' in page.content.decode()
+
+    def post(days):
+        return client.post(
+            url,
+            {
+                "seller": seller.pk,
+                "code": "EAST",
+                "name": warehouse.name,
+                "is_active": "on",
+                "priority": 100,
+                "address_line1": warehouse.address_line1,
+                "city": warehouse.city,
+                "postal_code": warehouse.postal_code,
+                "country": "US",
+                "ships_to": "[]",
+                "handling_cost_0": "0",
+                "handling_cost_1": "USD",
+                "cutoff_time": "15:00",
+                "shipping_days": days,
+            },
+        )
+
+    assert post(["5", "1", "3"]).status_code == 302
+    warehouse.refresh_from_db()
+    assert warehouse.shipping_days == [1, 3, 5]
+
+    refused = post([])
+    assert refused.status_code == 200
+    assert "shipping_days" in refused.context["adminform"].form.errors
+    warehouse.refresh_from_db()
+    assert warehouse.shipping_days == [1, 3, 5]

@@ -286,3 +286,40 @@ def test_an_order_to_ship_cannot_be_marked_collected(shop, table_carrier):
 
     with pytest.raises(InvalidShipping):
         shipment_collect(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF)
+
+
+@pytest.mark.parametrize(
+    ("local_time", "days", "expected"),
+    [
+        # 2026-11-20 is a Friday.
+        ("2026-11-20 10:00", [1, 2, 3, 4, 5, 6, 7], "2026-11-20"),  # before the cut-off: today
+        ("2026-11-20 16:30", [1, 2, 3, 4, 5, 6, 7], "2026-11-21"),  # after it: tomorrow, a Saturday
+        ("2026-11-20 16:30", [1, 2, 3, 4, 5], "2026-11-23"),  # Monday to Friday: Monday
+        ("2026-11-20 10:00", [1, 2, 3, 4, 5], "2026-11-20"),
+        ("2026-11-21 09:00", [1, 2, 3, 4, 5], "2026-11-23"),  # placed on Saturday morning
+        ("2026-11-22 18:00", [1, 2, 3, 4, 5, 6], "2026-11-23"),  # Sunday evening, closed Sundays
+        ("2026-11-20 16:30", [3], "2026-11-25"),  # one day a week: the next Wednesday
+    ],
+)
+def test_ship_by_is_the_next_shipping_day_after_the_cut_off(local_time, days, expected):
+    import zoneinfo
+    from datetime import date, datetime, time
+
+    from inventory.models import Warehouse
+    from shipping.services.shipments import ship_by_for
+
+    warehouse = Warehouse(cutoff_time=time(16, 0), shipping_days=days)
+    at = datetime.fromisoformat(local_time).replace(tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+
+    assert ship_by_for(warehouse=warehouse, seller_timezone="Europe/Berlin", at=at) == date.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("days", [[], [0], [8], [1, 1], ["1"], [1.0], "12345", None])
+def test_shipping_days_refuse_anything_but_distinct_iso_weekdays(days):
+    from django.core.exceptions import ValidationError
+
+    from inventory.models import shipping_days_validator
+
+    with pytest.raises(ValidationError):
+        shipping_days_validator(days)
+    shipping_days_validator([6, 7])
