@@ -106,7 +106,7 @@ class WarehouseForm(forms.ModelForm):
 
     class Meta:
         model = Warehouse
-        fields = "__all__"
+        fields = ("shipping_days",)  # the admin adds the fieldsets' fields
 
     def clean_shipping_days(self) -> list[int]:
         return sorted(self.cleaned_data["shipping_days"])
