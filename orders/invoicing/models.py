@@ -7,8 +7,10 @@ descriptions, amounts, tax — so a later change to a product, an address or the
 never changes an issued document. Its rendered PDF is kept too, written once.
 """
 
+from decimal import Decimal
+
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
 from orders.models import Order, order_money
 from sellers.models import Seller
@@ -68,10 +70,25 @@ class IssuedDocument(models.Model):
         return self.display_number
 
 
+# Half the last of order_money's four decimal places.
+_HALF_PLACE = Value(Decimal("0.00005"))
+
+
+def adds_up(total: str, first: str, second: str, *, name: str) -> models.CheckConstraint:
+    """``total = first + second``, to the amounts' four places. Written as a band half a
+    place wide rather than as ``=``: SQLite (the embedded default) keeps these columns as
+    binary floats, where 1.7 + 0.2 is not 1.9; on PostgreSQL's exact numerics, whose
+    values are whole multiples of 0.0001, the band admits equality only."""
+    parts = F(first) + F(second)
+    return models.CheckConstraint(
+        condition=Q(**{f"{total}__gt": parts - _HALF_PLACE, f"{total}__lt": parts + _HALF_PLACE}), name=name
+    )
+
+
 def document_constraints(prefix: str) -> list:
     return [
         models.UniqueConstraint(fields=["seller", "number"], name=f"{prefix}_seller_number_unique"),
-        models.CheckConstraint(condition=Q(total=F("net_total") + F("tax_total")), name=f"{prefix}_totals_add_up"),
+        adds_up("total", "net_total", "tax_total", name=f"{prefix}_totals_add_up"),
     ]
 
 
@@ -138,9 +155,7 @@ class DocumentLine(models.Model):
 def line_constraints(prefix: str, parent: str) -> list:
     return [
         models.UniqueConstraint(fields=[parent, "position"], name=f"{prefix}_position_unique"),
-        models.CheckConstraint(
-            condition=Q(gross_amount=F("net_amount") + F("tax_amount")), name=f"{prefix}_amounts_add_up"
-        ),
+        adds_up("gross_amount", "net_amount", "tax_amount", name=f"{prefix}_amounts_add_up"),
         models.CheckConstraint(condition=Q(kind__in=LineKind.values), name=f"{prefix}_kind_valid"),
     ]
 

@@ -278,3 +278,22 @@ def test_the_address_change_service_does_not_reach_the_invoice(shop, order):
     )
 
     assert Invoice.objects.get(pk=invoice.pk).shipping_address["line1"] == "12 Analytical Way"
+
+
+def test_the_database_refuses_amounts_that_do_not_add_up_to_the_last_place(order):
+    """SQLite keeps the amounts as floats, so the CHECK is a band half a place wide; it
+    still refuses a line or a document off by 0.0001, on either database."""
+    from django.db import IntegrityError
+
+    invoice = issue(order).document
+    line = InvoiceLine.objects.filter(invoice=invoice).first()
+    line.pk, line.position = None, 99
+    line.gross_amount = line.net_amount + line.tax_amount + Money("0.0001", order.currency)
+    with pytest.raises(IntegrityError, match="invoice_line_amounts_add_up"), transaction.atomic():
+        line.save()
+
+    forged = Invoice.objects.get(pk=invoice.pk)
+    forged.pk, forged.number = None, forged.number + 1000
+    forged.total = forged.net_total + forged.tax_total - Money("0.0001", order.currency)
+    with pytest.raises(IntegrityError, match="invoice_totals_add_up"), transaction.atomic():
+        forged.save()
