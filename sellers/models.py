@@ -97,6 +97,7 @@ class ApiScope(models.TextChoices):
     PRODUCTS_READ = "products:read", "Read products and availability"
     ORDERS_READ = "orders:read", "Read orders"
     ORDERS_WRITE = "orders:write", "Place and change orders"
+    FULFILLMENT_WRITE = "fulfillment:write", "Pick, pack, label and ship shipments (warehouse apps, 3PLs)"
 
 
 class ApiKey(TimeStampedModel):

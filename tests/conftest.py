@@ -79,6 +79,16 @@ def other_seller(db):
     return SellerFactory()
 
 
+def assert_error_shape(response, status, code):
+    """The API's one error shape, with this status and code; returns the body."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
 def client_for(seller, scopes=None) -> APIClient:
     issued = api_key_create(seller=seller, name="test", scopes=scopes)
     client = APIClient()

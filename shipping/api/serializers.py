@@ -12,7 +12,7 @@ class ShipmentLineOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ShipmentLine
-        fields = ["line_id", "ordered_sku", "sku", "name", "quantity"]
+        fields = ["line_id", "ordered_sku", "sku", "name", "quantity", "quantity_packed"]
 
 
 class ParcelOutputSerializer(serializers.ModelSerializer):
@@ -111,3 +111,39 @@ class RateQuoteOutputSerializer(serializers.Serializer):
 class TrackingPushOutputSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     new_events = serializers.IntegerField()
+
+
+class ShipmentScanInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="The barcode scanned, or the SKU typed.")
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+
+
+class ShipmentScanOutputSerializer(serializers.Serializer):
+    line = ShipmentLineOutputSerializer(help_text="The line the units were counted on.")
+    complete = serializers.BooleanField(help_text="Every unit of the shipment is in the box: it may be packed.")
+
+
+class ParcelInputSerializer(serializers.Serializer):
+    weight_grams = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    length_mm = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    width_mm = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    height_mm = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+
+
+class ShipmentPackInputSerializer(serializers.Serializer):
+    parcels = ParcelInputSerializer(
+        many=True,
+        required=False,
+        max_length=50,
+        help_text="The boxes as weighed; left out, one box is estimated from the products.",
+    )
+
+
+class ShipmentLabelBuyInputSerializer(serializers.Serializer):
+    carrier_id = serializers.IntegerField(
+        required=False, help_text="One of the seller's carrier accounts; left out, the cheapest that keeps the promise."
+    )
+    service_code = serializers.CharField(max_length=64, required=False, default="")
+    tracking_number = serializers.CharField(
+        max_length=64, required=False, default="", help_text="For the manual carrier: the number typed in."
+    )

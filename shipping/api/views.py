@@ -1,5 +1,7 @@
 """Shipping over the API: shipments and their tracking per order, live rate quotes for
-checkout, shipment documents, and the endpoint carriers push tracking to."""
+checkout, shipment documents, the warehouse's work on a shipment (pick, scan, pack,
+label, ship or hand over at the counter) for handheld apps and 3PLs, and the endpoint
+carriers push tracking to."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -7,12 +9,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.actor import Actor
 from core.views import pdf_response
 from sellers.models import ApiScope
 from shipping.api.serializers import (
     RateQuoteInputSerializer,
     RateQuoteOutputSerializer,
+    ShipmentLabelBuyInputSerializer,
     ShipmentOutputSerializer,
+    ShipmentPackInputSerializer,
+    ShipmentScanInputSerializer,
+    ShipmentScanOutputSerializer,
     TrackingPushOutputSerializer,
 )
 from shipping.carriers.easypost import easypost_push_parse
@@ -21,7 +28,16 @@ from shipping.exceptions import ShipmentNotFound, UnknownTracking
 from shipping.models import CarrierKind
 from shipping.selectors import shipment_get, shipment_list_for_order
 from shipping.services.documents import packing_slips
+from shipping.services.labels import shipment_label_buy
 from shipping.services.quotes import basket_quote
+from shipping.services.shipments import (
+    ParcelInput,
+    shipment_collect,
+    shipment_pack,
+    shipment_pick_start,
+    shipment_scan,
+    shipment_ship,
+)
 from shipping.services.tracking import tracking_push
 
 ERROR = OpenApiResponse(description="See the Error schema.")
@@ -55,8 +71,14 @@ class ShipmentDetailApi(APIView):
         )
 
 
+def _shipment_response(request, shipment_id: int) -> Response:
+    return Response(
+        ShipmentOutputSerializer(shipment_get(seller_id=request.auth.seller_id, shipment_id=shipment_id)).data
+    )
+
+
 class ShipmentLabelApi(APIView):
-    required_scopes = {"GET": (ApiScope.ORDERS_READ,)}
+    required_scopes = {"GET": (ApiScope.ORDERS_READ,), "POST": (ApiScope.FULFILLMENT_WRITE,)}
 
     @extend_schema(
         operation_id="shipments_label",
@@ -68,6 +90,113 @@ class ShipmentLabelApi(APIView):
         if not shipment.label_pdf:
             raise ShipmentNotFound("This shipment has no label to print.")
         return pdf_response(bytes(shipment.label_pdf), f"label-{shipment.tracking_number}.pdf")
+
+    @extend_schema(
+        operation_id="shipments_label_buy",
+        request=ShipmentLabelBuyInputSerializer,
+        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 502: ERROR},
+        summary="Buy the shipment's label (or record a typed tracking number)",
+        description="Before it ships. 409 `label_conflict` if it has one; 502 `carrier_error` if the carrier fails.",
+    )
+    def post(self, request, shipment_id: int):
+        serializer = ShipmentLabelBuyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        shipment_label_buy(
+            seller_id=request.auth.seller_id,
+            shipment_id=shipment_id,
+            actor=Actor.api_key(request.auth),
+            **serializer.validated_data,
+        )
+        return _shipment_response(request, shipment_id)
+
+
+class ShipmentPickApi(APIView):
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+
+    @extend_schema(
+        operation_id="shipments_pick",
+        request=None,
+        responses={200: ShipmentOutputSerializer, 404: ERROR, 409: ERROR},
+        summary="Start picking the shipment (pending → picking; a packed box opened again → picking)",
+    )
+    def post(self, request, shipment_id: int):
+        shipment_pick_start(
+            seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth)
+        )
+        return _shipment_response(request, shipment_id)
+
+
+class ShipmentScanApi(APIView):
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+
+    @extend_schema(
+        operation_id="shipments_scan",
+        request=ShipmentScanInputSerializer,
+        responses={200: ShipmentScanOutputSerializer, 400: ERROR, 404: ERROR, 422: ERROR},
+        summary="Count units scanned into the box",
+        description=(
+            "By barcode or SKU. 422 `scan_refused`, with what is still expected, for an item that is not on the "
+            "shipment or one more than it needs; nothing is counted then."
+        ),
+    )
+    def post(self, request, shipment_id: int):
+        serializer = ShipmentScanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = shipment_scan(seller_id=request.auth.seller_id, shipment_id=shipment_id, **serializer.validated_data)
+        return Response(ShipmentScanOutputSerializer({"line": result.line, "complete": result.complete}).data)
+
+
+class ShipmentPackApi(APIView):
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+
+    @extend_schema(
+        operation_id="shipments_pack",
+        request=ShipmentPackInputSerializer,
+        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Close the box once every unit is scanned in",
+        description="409 `packing_incomplete`, with what is missing, until every unit is scanned.",
+    )
+    def post(self, request, shipment_id: int):
+        serializer = ShipmentPackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        parcels = [ParcelInput(**parcel) for parcel in serializer.validated_data.get("parcels", [])]
+        shipment_pack(
+            seller_id=request.auth.seller_id,
+            shipment_id=shipment_id,
+            actor=Actor.api_key(request.auth),
+            parcels=parcels or None,
+        )
+        return _shipment_response(request, shipment_id)
+
+
+class ShipmentShipApi(APIView):
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+
+    @extend_schema(
+        operation_id="shipments_ship",
+        request=None,
+        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="The carrier has the packed parcel: stock leaves, the order's lines are shipped",
+        description="Needs a label or tracking number. Announces `shipment.shipped`.",
+    )
+    def post(self, request, shipment_id: int):
+        shipment_ship(seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth))
+        return _shipment_response(request, shipment_id)
+
+
+class ShipmentCollectApi(APIView):
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+
+    @extend_schema(
+        operation_id="shipments_collect",
+        request=None,
+        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="The customer collected a click-and-collect box at the counter",
+        description="Leaves stock as a shipment does and is delivered at once.",
+    )
+    def post(self, request, shipment_id: int):
+        shipment_collect(seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth))
+        return _shipment_response(request, shipment_id)
 
 
 class ShipmentPackingSlipApi(APIView):

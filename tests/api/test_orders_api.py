@@ -6,7 +6,7 @@ from inventory.models import Stock
 from orders.models import Order, OrderEvent
 from sellers.models import ApiScope
 from sellers.services import api_key_revoke
-from tests.conftest import client_for
+from tests.conftest import assert_error_shape, client_for
 from tests.factories import ORDER_BODY, ProductFactory, WarehouseFactory, order_body, place, stocked
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +17,6 @@ def mug(seller):
     product = ProductFactory(seller=seller, sku="MUG")
     stocked(product, WarehouseFactory(seller=seller, code="EAST"), 10)
     return product
-
-
-def assert_error_shape(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "details"}
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    return body
 
 
 def assert_nothing_written():

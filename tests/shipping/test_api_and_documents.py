@@ -50,6 +50,7 @@ def test_storefront_reads_the_orders_shipments_with_tracking(shop, table_carrier
             "sku": "MUG",
             "name": shop["mug"].name,
             "quantity": 2,
+            "quantity_packed": 2,
         }
     ]
     assert [e["status"] for e in first["tracking_events"]] == [TrackingStatus.PRE_TRANSIT]
