@@ -129,29 +129,31 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start within 30 s")
 
 
-def cpu_seconds(server_pid: int | None) -> dict[str, dict[int, float]]:
-    """CPU seconds (user + system) so far of the server's processes and PostgreSQL's."""
+def cpu_seconds(server_pid: int | None) -> dict[str, dict[tuple[int, float], float]]:
+    """CPU seconds (user + system) so far of the server's processes and PostgreSQL's,
+    keyed by process id and start time (an id may be reused by a new process meanwhile)."""
 
     def used(process: psutil.Process) -> float:
         times = process.cpu_times()
         return times.user + times.system
 
-    found: dict[str, dict[int, float]] = {"server": {}, "db": {}}
+    found: dict[str, dict[tuple[int, float], float]] = {"server": {}, "db": {}}
     if server_pid is not None:
         server = psutil.Process(server_pid)
         for process in [server, *server.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                found["server"][process.pid] = used(process)
+                found["server"][process.pid, process.create_time()] = used(process)
     for process in psutil.process_iter(["name"]):
         if process.info["name"] == "postgres":
             with contextlib.suppress(psutil.Error):
-                found["db"][process.pid] = used(process)
+                found["db"][process.pid, process.create_time()] = used(process)
     return found
 
 
 def cpu_spent(before: dict, after: dict, kind: str) -> float:
-    """Seconds spent between two ``cpu_seconds``; a process started meanwhile counts whole."""
-    return sum(total - before[kind].get(pid, 0.0) for pid, total in after[kind].items())
+    """Seconds spent between two ``cpu_seconds``: a process started meanwhile counts whole,
+    one that ended meanwhile not at all (the server's workers and their connections last)."""
+    return sum(total - before[kind].get(key, 0.0) for key, total in after[kind].items())
 
 
 def client_loop(base: str, key: str, until: float, seed: int, results: list) -> None:
