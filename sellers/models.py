@@ -100,6 +100,11 @@ class ApiScope(models.TextChoices):
     FULFILLMENT_WRITE = "fulfillment:write", "Pick, pack, label and ship shipments (warehouse apps, 3PLs)"
 
 
+# What a key gets when no scopes are named: a storefront's. Working shipments (and so
+# marking them shipped or collected, which captures payment) is granted only by name.
+STOREFRONT_SCOPES = (ApiScope.PRODUCTS_READ, ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE)
+
+
 class ApiKey(TimeStampedModel):
     """A storefront's credential. The secret is shown once; only its SHA-256 digest is
     stored (a 256-bit random secret needs no slow hash: there is nothing to brute-force)."""

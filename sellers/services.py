@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from sellers.caches import api_keys_cache
 from sellers.exceptions import ApiKeyRevoked
-from sellers.models import ApiKey, ApiScope, Seller, SellerSequence, StaffMembership
+from sellers.models import STOREFRONT_SCOPES, ApiKey, Seller, SellerSequence, StaffMembership
 
 API_KEY_PREFIX = "wb_"
 
@@ -32,7 +32,7 @@ def api_key_create(
         name=name,
         prefix=prefix,
         digest=api_key_digest(raw_key),
-        scopes=list(scopes) if scopes is not None else list(ApiScope.values),
+        scopes=list(scopes) if scopes is not None else list(STOREFRONT_SCOPES),
         created_by_id=created_by_id,
     )
     return IssuedApiKey(api_key=api_key, raw_key=raw_key)

@@ -141,9 +141,16 @@ class ShipmentPackInputSerializer(serializers.Serializer):
 
 class ShipmentLabelBuyInputSerializer(serializers.Serializer):
     carrier_id = serializers.IntegerField(
-        required=False, help_text="One of the seller's carrier accounts; left out, the cheapest that keeps the promise."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One of the seller's carrier accounts; left out, the cheapest that keeps the promise.",
     )
-    service_code = serializers.CharField(max_length=64, required=False, default="")
+    service_code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     tracking_number = serializers.CharField(
-        max_length=64, required=False, default="", help_text="For the manual carrier: the number typed in."
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For the manual carrier: the number typed in.",
     )

@@ -116,7 +116,7 @@ class ShipmentPickApi(APIView):
     @extend_schema(
         operation_id="shipments_pick",
         request=None,
-        responses={200: ShipmentOutputSerializer, 404: ERROR, 409: ERROR},
+        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Start picking the shipment (pending → picking; a packed box opened again → picking)",
     )
     def post(self, request, shipment_id: int):

@@ -203,7 +203,6 @@ def _cancel(shipments: list[Shipment], *, order: Order, actor: Actor) -> None:
         before = shipment.status
         shipment.status = ShipmentStatus.CANCELLED
         shipment.save(update_fields=["status", "updated_at"])
-        _wave_refresh(shipment.wave_id)
         order_shipment_event(
             order=order,
             type=EventType.SHIPMENT_STATUS_CHANGED,
@@ -213,6 +212,10 @@ def _cancel(shipments: list[Shipment], *, order: Order, actor: Actor) -> None:
         )
         if shipment.tracking_number:
             transaction.on_commit(partial(label_void_task.delay, shipment_id=shipment.pk), robust=True)
+    # Waves locked in one order (by id), so two cancellations touching the same waves
+    # cannot deadlock.
+    for wave_id in sorted({s.wave_id for s in shipments if s.wave_id is not None}):
+        _wave_refresh(wave_id)
 
 
 def shipment_pick_start(*, seller_id: int, shipment_id: int, actor: Actor, wave_id: int | None = None) -> Shipment:

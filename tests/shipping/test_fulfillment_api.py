@@ -20,6 +20,12 @@ def url(shipment, action):
     return f"/api/v1/shipments/{shipment.pk}/{action}/"
 
 
+@pytest.fixture
+def api(seller):
+    """The warehouse's handheld app: its key names the fulfilment scope."""
+    return client_for(seller, scopes=[ApiScope.ORDERS_READ, ApiScope.FULFILLMENT_WRITE])
+
+
 def test_pick_scan_pack_label_and_ship_over_the_api(shop, table_carrier, api):
     order = placed(shop, [("MUG", 2)])
     shipment = Shipment.objects.get(order=order)
@@ -56,7 +62,11 @@ def test_pick_scan_pack_label_and_ship_over_the_api(shop, table_carrier, api):
     unlabelled = api.post(url(shipment, "ship"))
     assert_error_shape(unlabelled, 400, "validation_error")
 
-    labelled = api.post(url(shipment, "label"), {"carrier_id": table_carrier.pk}, format="json")
+    labelled = api.post(
+        url(shipment, "label"),
+        {"carrier_id": table_carrier.pk, "service_code": "", "tracking_number": ""},
+        format="json",
+    )
     assert labelled.status_code == 200
     assert labelled.json()["tracking_number"]
     assert api.get(url(shipment, "label"))["Content-Type"] == "application/pdf"
@@ -77,11 +87,13 @@ def test_pick_scan_pack_label_and_ship_over_the_api(shop, table_carrier, api):
 def test_the_fulfillment_scope_is_needed_and_another_sellers_shipment_is_not_found(shop, other_seller):
     order = placed(shop, [("MUG", 1)])
     shipment = Shipment.objects.get(order=order)
-    storefront = client_for(shop["seller"], scopes=[ApiScope.ORDERS_READ, ApiScope.ORDERS_WRITE])
+    storefront = client_for(shop["seller"])  # a key made without naming scopes is a storefront's
+    assert ApiScope.FULFILLMENT_WRITE not in storefront.api_key.scopes
 
     assert_error_shape(storefront.post(url(shipment, "pick")), 403, "permission_denied")
     assert storefront.get(f"/api/v1/shipments/{shipment.pk}/").status_code == 200
-    assert_error_shape(client_for(other_seller).post(url(shipment, "pick")), 404, "shipment_not_found")
+    other = client_for(other_seller, scopes=[ApiScope.FULFILLMENT_WRITE])
+    assert_error_shape(other.post(url(shipment, "pick")), 404, "shipment_not_found")
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.PENDING
 

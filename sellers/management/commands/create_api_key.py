@@ -14,7 +14,7 @@ class Command(BaseCommand):
             "--scope",
             action="append",
             choices=ApiScope.values,
-            help="Repeat to grant several scopes; default: all scopes.",
+            help="Repeat to grant several scopes; default: a storefront's (products:read, orders:read, orders:write).",
         )
 
     def handle(self, *args, seller, name, scope, **options):
