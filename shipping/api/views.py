@@ -3,8 +3,10 @@ checkout, shipment documents, the warehouse's work on a shipment (pick, scan, pa
 label, ship or hand over at the counter) for handheld apps and 3PLs, and the endpoint
 carriers push tracking to."""
 
+from collections.abc import Callable
+
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -110,20 +112,33 @@ class ShipmentLabelApi(APIView):
         return _shipment_response(request, shipment_id)
 
 
-class ShipmentPickApi(APIView):
-    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+class _ShipmentMoveApi(APIView):
+    """A bodiless POST that moves the shipment on through ``move`` (a service taking
+    seller_id, shipment_id and actor) and answers with the shipment."""
 
-    @extend_schema(
-        operation_id="shipments_pick",
-        request=None,
-        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Start picking the shipment (pending → picking; a packed box opened again → picking)",
-    )
+    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
+    move: Callable[..., object]
+
     def post(self, request, shipment_id: int):
-        shipment_pick_start(
-            seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth)
-        )
+        self.move(seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth))
         return _shipment_response(request, shipment_id)
+
+
+def _move_schema(operation_id: str, summary: str, description: str = ""):
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            request=None,
+            responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+            summary=summary,
+            description=description,
+        )
+    )
+
+
+@_move_schema("shipments_pick", "Start picking the shipment (pending → picking; a packed box opened again → picking)")
+class ShipmentPickApi(_ShipmentMoveApi):
+    move = staticmethod(shipment_pick_start)
 
 
 class ShipmentScanApi(APIView):
@@ -169,34 +184,22 @@ class ShipmentPackApi(APIView):
         return _shipment_response(request, shipment_id)
 
 
-class ShipmentShipApi(APIView):
-    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
-
-    @extend_schema(
-        operation_id="shipments_ship",
-        request=None,
-        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="The carrier has the packed parcel: stock leaves, the order's lines are shipped",
-        description="Needs a label or tracking number. Announces `shipment.shipped`.",
-    )
-    def post(self, request, shipment_id: int):
-        shipment_ship(seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth))
-        return _shipment_response(request, shipment_id)
+@_move_schema(
+    "shipments_ship",
+    "The carrier has the packed parcel: stock leaves, the order's lines are shipped",
+    "Needs a label or tracking number. Announces `shipment.shipped`.",
+)
+class ShipmentShipApi(_ShipmentMoveApi):
+    move = staticmethod(shipment_ship)
 
 
-class ShipmentCollectApi(APIView):
-    required_scopes = {"POST": (ApiScope.FULFILLMENT_WRITE,)}
-
-    @extend_schema(
-        operation_id="shipments_collect",
-        request=None,
-        responses={200: ShipmentOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="The customer collected a click-and-collect box at the counter",
-        description="Leaves stock as a shipment does and is delivered at once.",
-    )
-    def post(self, request, shipment_id: int):
-        shipment_collect(seller_id=request.auth.seller_id, shipment_id=shipment_id, actor=Actor.api_key(request.auth))
-        return _shipment_response(request, shipment_id)
+@_move_schema(
+    "shipments_collect",
+    "The customer collected a click-and-collect box at the counter",
+    "Leaves stock as a shipment does and is delivered at once.",
+)
+class ShipmentCollectApi(_ShipmentMoveApi):
+    move = staticmethod(shipment_collect)
 
 
 class ShipmentPackingSlipApi(APIView):
