@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,14 @@ DRF_CODES = {
     drf_exceptions.NotAcceptable: ("not_acceptable", None),
     drf_exceptions.Throttled: ("throttled", None),
 }
+
+
+def idempotency_key(request) -> str:
+    """The request's ``Idempotency-Key`` header ("" without one), refused past 255 characters."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 255:
+        raise ValidationFailed(details={"Idempotency-Key": ["At most 255 characters."]})
+    return key
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actor import Actor
-from core.exceptions import ValidationFailed
+from core.api import idempotency_key
 from core.filters import UtcDateTimeFilter
 from core.pagination import IdCursorPagination
 from orders.api.serializers import (
@@ -121,12 +121,10 @@ class OrderListCreateApi(GenericAPIView):
         # A payment_intent is verified with Stripe before any lock and recorded as a
         # Payment in the order's transaction.
         before_write, then = payment_checks(payment_intent=data.payment_intent, actor=actor)
-        key = request.headers.get("Idempotency-Key", "").strip()
+        key = idempotency_key(request)
         if not key:
             order = order_place(seller=seller, data=data, actor=actor, before_write=before_write, then=then)
             return self._created(_render(order), replayed=False)
-        if len(key) > 255:
-            raise ValidationFailed(details={"Idempotency-Key": ["At most 255 characters."]})
         result = order_place_idempotent(
             seller=seller,
             key=key,

@@ -42,17 +42,18 @@ def request_fingerprint(*, method: str, path: str, data) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResponse:
+def idempotent_replay(record: IdempotencyRecord, fingerprint: str) -> IdempotentResponse:
+    """The stored response, if the request is the one it answered."""
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(details={"idempotency_key": record.key})
     return IdempotentResponse(status=record.response_status, body=record.response_body, replayed=True)
 
 
-def _existing(seller: Seller, key: str) -> tuple[IdempotencyRecord | None, bool]:
+def idempotency_record_find(seller_id: int, key: str) -> tuple[IdempotencyRecord | None, bool]:
     """The live record for the key, and whether an expired one was found instead: that
     one is deleted, so the key can be used again (the purge job also removes them in
     bulk)."""
-    found = select_instances(IdempotencyRecord, "seller_id = %s AND key = %s", [seller.pk, key])
+    found = select_instances(IdempotencyRecord, "seller_id = %s AND key = %s", [seller_id, key])
     record = found[0] if found else None
     if record is not None and record.created_at < timezone.now() - timedelta(hours=settings.WAYBILL_IDEMPOTENCY_HOURS):
         record.delete()
@@ -103,9 +104,9 @@ def order_place_idempotent(
             # A concurrent twin may have won while this attempt waited on its locks, or
             # this is a retry: the stored response is the answer. Otherwise the error is
             # this request's own.
-            record, expired = _existing(seller, key)
+            record, expired = idempotency_record_find(seller.pk, key)
             if record is not None:
-                return _replay(record, fingerprint)
+                return idempotent_replay(record, fingerprint)
             if expired and isinstance(exc, IntegrityError):
                 raise _ExpiredRecordCleared from exc
             raise

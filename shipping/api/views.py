@@ -6,13 +6,15 @@ carriers push tracking to."""
 from collections.abc import Callable
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actor import Actor
+from core.api import idempotency_key
 from core.views import pdf_response
+from orders.services.idempotency import request_fingerprint
 from sellers.models import ApiScope
 from shipping.api.serializers import (
     RateQuoteInputSerializer,
@@ -34,10 +36,12 @@ from shipping.services.labels import shipment_label_buy
 from shipping.services.quotes import basket_quote
 from shipping.services.shipments import (
     ParcelInput,
+    ScanResult,
     shipment_collect,
     shipment_pack,
     shipment_pick_start,
     shipment_scan,
+    shipment_scan_idempotent,
     shipment_ship,
 )
 from shipping.services.tracking import tracking_push
@@ -147,6 +151,15 @@ class ShipmentScanApi(APIView):
     @extend_schema(
         operation_id="shipments_scan",
         request=ShipmentScanInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A unique string per scan (a UUID), so a scan resent after a timeout is counted once: "
+                "the retry gets the first answer with `Idempotent-Replayed: true`. Kept at least 24 hours.",
+            )
+        ],
         responses={200: ShipmentScanOutputSerializer, 400: ERROR, 404: ERROR, 422: ERROR},
         summary="Count units scanned into the box",
         description=(
@@ -157,8 +170,21 @@ class ShipmentScanApi(APIView):
     def post(self, request, shipment_id: int):
         serializer = ShipmentScanInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = shipment_scan(seller_id=request.auth.seller_id, shipment_id=shipment_id, **serializer.validated_data)
-        return Response(ShipmentScanOutputSerializer({"line": result.line, "complete": result.complete}).data)
+        scan = {"seller_id": request.auth.seller_id, "shipment_id": shipment_id, **serializer.validated_data}
+        key = idempotency_key(request)
+        if not key:
+            return Response(self._render(shipment_scan(**scan)))
+        result = shipment_scan_idempotent(
+            **scan,
+            key=key,
+            fingerprint=request_fingerprint(method="POST", path=request.path, data=request.data),
+            render=self._render,
+        )
+        return Response(result.body, headers={"Idempotent-Replayed": "true"} if result.replayed else None)
+
+    @staticmethod
+    def _render(result: ScanResult) -> dict:
+        return ShipmentScanOutputSerializer({"line": result.line, "complete": result.complete}).data
 
 
 class ShipmentPackApi(APIView):

@@ -5,11 +5,12 @@ events in one transaction."""
 
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from core.outbox import outbox_record
 from inventory.models import Warehouse, Weekday
 from inventory.services import StockLine, stock_ship
 from orders.locks import order_lock
-from orders.models import Allocation, DeliveryMethod, EventType, Order
+from orders.models import Allocation, DeliveryMethod, EventType, IdempotencyRecord, Order
 from orders.services.fulfillment import (
     FULFILLABLE,
     ShippedLine,
@@ -29,6 +30,7 @@ from orders.services.fulfillment import (
     order_shipment_delivered,
     order_shipment_event,
 )
+from orders.services.idempotency import IdempotentResponse, idempotency_record_find, idempotent_replay
 from orders.status import Lifecycle
 from sellers.services import sequence_next
 from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
@@ -297,6 +299,45 @@ def shipment_scan(*, seller_id: int, shipment_id: int, code: str, quantity: int 
         line.quantity_packed += quantity
         complete = all(each.quantity_packed == each.quantity for each in lines)
     return ScanResult(line=line, complete=complete)
+
+
+def shipment_scan_idempotent(
+    *,
+    seller_id: int,
+    shipment_id: int,
+    code: str,
+    quantity: int,
+    key: str,
+    fingerprint: str,
+    render: Callable[[ScanResult], dict],
+) -> IdempotentResponse:
+    """A scan sent with an ``Idempotency-Key``: a handheld that resends after a timeout
+    gets the first answer, and nothing is counted twice. Scans of one shipment queue on
+    its row lock, so a duplicate sent at once waits for the first and finds its record;
+    a refused scan is not kept (sent again, it is tried again)."""
+    try:
+        with transaction.atomic():
+            shipment = shipment_lock(seller_id=seller_id, shipment_id=shipment_id)
+            record, _expired = idempotency_record_find(seller_id, key)
+            if record is not None:
+                return idempotent_replay(record, fingerprint)
+            body = render(shipment_scan(seller_id=seller_id, shipment_id=shipment_id, code=code, quantity=quantity))
+            IdempotencyRecord.objects.create(
+                seller_id=seller_id,
+                key=key,
+                fingerprint=fingerprint,
+                order_id=shipment.order_id,
+                response_status=200,
+                response_body=body,
+            )
+    except IntegrityError:
+        # The key was taken at the same moment by a request for another shipment (or
+        # an order), whose record now answers: this request, another one, is refused.
+        record, _expired = idempotency_record_find(seller_id, key)
+        if record is None:
+            raise
+        return idempotent_replay(record, fingerprint)
+    return IdempotentResponse(status=200, body=body, replayed=False)
 
 
 def _left(lines: list[ShipmentLine]) -> dict[str, int]:

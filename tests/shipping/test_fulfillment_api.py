@@ -142,3 +142,69 @@ def test_a_click_and_collect_box_is_handed_over_at_the_counter(shop, api):
     assert collected.status_code == 200
     assert collected.json()["status"] == "delivered"
     assert Order.objects.get(pk=order.pk).fulfillment_status == "delivered"
+
+
+def scan(client, shipment, code, key, quantity=1):
+    return client.post(
+        url(shipment, "scan"), {"code": code, "quantity": quantity}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+def test_a_scan_resent_with_its_idempotency_key_is_counted_once(shop, api):
+    order = placed(shop, [("MUG", 3)])
+    shipment = Shipment.objects.get(order=order)
+    api.post(url(shipment, "pick"))
+
+    first = scan(api, shipment, "MUG", "scan-1")
+    again = scan(api, shipment, "MUG", "scan-1")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+    assert shipment.lines.get().quantity_packed == 1
+    assert scan(api, shipment, "MUG", "scan-2").json()["line"]["quantity_packed"] == 2
+
+    reused = scan(api, shipment, "MUG", "scan-1", quantity=2)  # another scan under a used key
+    assert_error_shape(reused, 422, "idempotency_key_reused")
+    assert shipment.lines.get().quantity_packed == 2
+
+    # A refused scan is not kept: sent again, it is tried again (and refused again).
+    assert_error_shape(scan(api, shipment, "TEE", "scan-3"), 422, "scan_refused")
+    assert_error_shape(scan(api, shipment, "TEE", "scan-3"), 422, "scan_refused")
+    assert scan(api, shipment, "MUG", "scan-4").json()["complete"] is True
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_scan_sent_at_once_from_several_threads_is_counted_once():
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import ProductFactory, SellerFactory, stocked
+
+    seller = SellerFactory()
+    stocked(ProductFactory(seller=seller, sku="MUG"), WarehouseFactory(seller=seller), 5)
+    order = placed({"seller": seller}, [("MUG", 4)])
+    shipment = Shipment.objects.get(order=order)
+    clients = [client_for(seller, scopes=[ApiScope.FULFILLMENT_WRITE]) for _ in range(6)]
+    clients[0].post(url(shipment, "pick"))
+    start = threading.Barrier(len(clients))
+    responses = [None] * len(clients)
+
+    def send(index):
+        try:
+            start.wait()
+            responses[index] = scan(clients[index], shipment, "MUG", "race-scan")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [r.status_code for r in responses] == [200] * len(clients)
+    assert sum(r.get("Idempotent-Replayed") == "true" for r in responses) == len(clients) - 1
+    assert shipment.lines.get().quantity_packed == 1
