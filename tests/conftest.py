@@ -6,11 +6,13 @@ the session refuses to start without PostgreSQL and Redis instead.
 """
 
 import os
+import threading
 import uuid
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connections
 from rest_framework.test import APIClient
 
 from core.cache import config_caches_clear
@@ -77,6 +79,30 @@ def seller(db):
 @pytest.fixture
 def other_seller(db):
     return SellerFactory()
+
+
+def run_at_once(count: int, target) -> tuple[list, list]:
+    """``target(index)`` in ``count`` threads released together (each on its own database
+    connection); their results by index, and the errors raised, as reprs."""
+    start = threading.Barrier(count)
+    results: list = [None] * count
+    errors: list = []
+
+    def work(index):
+        try:
+            start.wait()
+            results[index] = target(index)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the tests
+            errors.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
 
 
 def assert_error_shape(response, status, code):

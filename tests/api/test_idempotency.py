@@ -1,15 +1,14 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inventory.models import Stock
 from orders.models import IdempotencyRecord, Order
 from orders.services.idempotency import idempotency_records_purge
-from tests.conftest import client_for
+from tests.conftest import client_for, run_at_once
 from tests.factories import ProductFactory, SellerFactory, WarehouseFactory, order_body, stocked
 
 
@@ -144,22 +143,12 @@ def test_concurrent_requests_with_one_key_create_exactly_one_order():
     product = ProductFactory(seller=seller, sku="MUG")
     stocked(product, WarehouseFactory(seller=seller), 5)
     clients = [client_for(seller) for _ in range(8)]
-    start = threading.Barrier(len(clients))
-    responses = [None] * len(clients)
 
-    def send(index):
-        try:
-            start.wait()
-            responses[index] = post(clients[index], order_body([("MUG", 1)]), "race-key")
-        finally:
-            connections.close_all()
+    responses, errors = run_at_once(
+        len(clients), lambda index: post(clients[index], order_body([("MUG", 1)]), "race-key")
+    )
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    assert errors == []
     assert [r.status_code for r in responses] == [201] * len(clients)
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.get("Idempotent-Replayed") == "true" for r in responses) == len(clients) - 1

@@ -1,9 +1,7 @@
 """Real threads, each with its own PostgreSQL connection, issuing invoices at once."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.actor import Actor
@@ -11,31 +9,10 @@ from orders.invoicing.models import Invoice
 from orders.invoicing.services import invoice_issue
 from orders.models import EventType, OrderEvent
 from sellers.models import SellerSequence
+from tests.conftest import run_at_once
 from tests.invoicing.conftest import make_shop, placed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count: int, target) -> tuple[list, list]:
-    start = threading.Barrier(count)
-    results: list = [None] * count
-    errors: list = []
-
-    def work(index):
-        try:
-            start.wait()
-            results[index] = target(index)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted by the tests
-            errors.append(repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_20_concurrent_issues_for_one_seller_get_20_consecutive_numbers():

@@ -9,7 +9,7 @@ from orders.models import Order
 from sellers.models import ApiScope
 from shipping.models import Parcel, Shipment
 from shipping.status import ShipmentStatus
-from tests.conftest import assert_error_shape, client_for
+from tests.conftest import assert_error_shape, client_for, run_at_once
 from tests.factories import WarehouseFactory
 from tests.shipping.conftest import placed
 
@@ -177,10 +177,6 @@ def test_a_scan_resent_with_its_idempotency_key_is_counted_once(shop, api):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_scan_sent_at_once_from_several_threads_is_counted_once():
-    import threading
-
-    from django.db import connections
-
     from tests.factories import ProductFactory, SellerFactory, stocked
 
     seller = SellerFactory()
@@ -189,22 +185,9 @@ def test_the_same_scan_sent_at_once_from_several_threads_is_counted_once():
     shipment = Shipment.objects.get(order=order)
     clients = [client_for(seller, scopes=[ApiScope.FULFILLMENT_WRITE]) for _ in range(6)]
     clients[0].post(url(shipment, "pick"))
-    start = threading.Barrier(len(clients))
-    responses = [None] * len(clients)
+    responses, errors = run_at_once(len(clients), lambda index: scan(clients[index], shipment, "MUG", "race-scan"))
 
-    def send(index):
-        try:
-            start.wait()
-            responses[index] = scan(clients[index], shipment, "MUG", "race-scan")
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    assert errors == []
     assert [r.status_code for r in responses] == [200] * len(clients)
     assert sum(r.get("Idempotent-Replayed") == "true" for r in responses) == len(clients) - 1
     assert shipment.lines.get().quantity_packed == 1
