@@ -32,3 +32,12 @@ def append_only(table: str) -> migrations.RunPython:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
 
     return migrations.RunPython(forwards, backwards)
+
+
+def index_statements_run(schema_editor, *statements: str) -> None:
+    """Run index DDL with ``{concurrently}`` in place: ``CONCURRENTLY`` on PostgreSQL,
+    so writes go on while a big table is indexed (the migration must be
+    ``atomic = False``), nothing on SQLite."""
+    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    for statement in statements:
+        schema_editor.execute(statement.format(concurrently=concurrently))

@@ -19,7 +19,7 @@ from core.cache import config_caches_clear
 from sellers.services import api_key_create
 from tests.factories import SellerFactory
 
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRES = connections["default"].vendor == "postgresql"
 BROKER = settings.CELERY_BROKER_URL
 # Redis for cache tests: the broker's server (CI's), another database number.
 REDIS = BROKER.rsplit("/", 1)[0] + "/14" if BROKER.startswith("redis://") else "redis://127.0.0.1:6379/14"

@@ -86,6 +86,9 @@ def database_from_env(default: str | None = None) -> dict:
         # timeout makes a writer wait for the lock instead of failing at once.
         options.update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"})
     elif database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a health check that needs no round trip while the
+        # connection has nothing to read: see core.backends.postgresql.
+        database["ENGINE"] = "core.backends.postgresql"
         # Parameters bound by the server, and a statement run five times on a
         # connection prepared there: PostgreSQL then skips parsing and planning it (the
         # order-capture path repeats the same dozen statements). Django turns preparing

@@ -7,19 +7,15 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from core.migration_ops import index_statements_run
+
 # Django's name for the foreign key's index (the same on PostgreSQL and SQLite).
 SELLER_INDEX = "orders_order_seller_id_9df17eb1"
 PLACED_INDEX = "order_seller_placed_idx"
 
 
-def _run(schema_editor, *statements: str) -> None:
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for statement in statements:
-        schema_editor.execute(statement.format(concurrently=concurrently))
-
-
 def forwards(apps, schema_editor):
-    _run(
+    index_statements_run(
         schema_editor,
         f'CREATE INDEX {{concurrently}}IF NOT EXISTS "{PLACED_INDEX}" ON "orders_order" ("seller_id", "placed_at")',
         f'DROP INDEX {{concurrently}}IF EXISTS "{SELLER_INDEX}"',
@@ -27,7 +23,7 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    _run(
+    index_statements_run(
         schema_editor,
         f'CREATE INDEX {{concurrently}}IF NOT EXISTS "{SELLER_INDEX}" ON "orders_order" ("seller_id")',
         f'DROP INDEX {{concurrently}}IF EXISTS "{PLACED_INDEX}"',

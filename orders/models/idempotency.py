@@ -9,7 +9,8 @@ class IdempotencyRecord(models.Model):
     Written in the same transaction as the order, so a retry either finds it or, if the
     first attempt rolled back, runs again; concurrent duplicates wait on the unique key."""
 
-    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    # Served by the unique (seller, key) index: no index of its own.
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -163,7 +163,8 @@ class Order(TimeStampedModel):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Served by the unique (order, position) index: no index of its own.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveSmallIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     sku = models.CharField("SKU", max_length=64, help_text="As ordered; kept if the product is renamed.")
@@ -230,7 +231,8 @@ class Allocation(models.Model):
     """Units of a line reserved in one warehouse's stock row (``Stock.allocated``
     counts the same units). A split order has several per line."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    # Served by the unique (line, stock) index: no index of its own.
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations", db_index=False)
     stock = models.ForeignKey(Stock, on_delete=models.PROTECT, related_name="order_allocations")
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
