@@ -10,16 +10,18 @@ from io import BytesIO
 from reportlab.graphics.barcode import code128
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, inch
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core import pdf_fonts
+
 LABEL_SIZE = (4 * inch, 6 * inch)
-_STYLES = getSampleStyleSheet()
+_STYLES = pdf_fonts.stylesheet()
 _GRID = TableStyle(
     [
-        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        pdf_fonts.TABLE_FONT,
+        ("FONTNAME", (0, 0), (-1, 0), pdf_fonts.BOLD),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("GRID", (0, 1), (-1, -1), 0.25, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -38,11 +40,11 @@ def label_pdf(*, carrier_name: str, service_name: str, tracking_number: str, req
     """A shipping label for ``request`` (a carriers.base.ShipmentRequest)."""
     buffer = BytesIO()
     width, height = LABEL_SIZE
-    page = canvas.Canvas(buffer, pagesize=LABEL_SIZE)
+    page = canvas.Canvas(buffer, pagesize=LABEL_SIZE, initialFontName=pdf_fonts.REGULAR)
     page.setTitle(f"Label {tracking_number}")
     margin = 0.2 * inch
     y = height - margin - 10
-    page.setFont("Helvetica", 7)
+    page.setFont(pdf_fonts.REGULAR, 7)
     page.drawString(margin, y, "FROM:")
     for line in _address_lines(request.from_address):
         y -= 9
@@ -50,29 +52,29 @@ def label_pdf(*, carrier_name: str, service_name: str, tracking_number: str, req
     y -= 14
     page.line(margin, y, width - margin, y)
     y -= 16
-    page.setFont("Helvetica-Bold", 9)
+    page.setFont(pdf_fonts.BOLD, 9)
     page.drawString(margin, y, "SHIP TO:")
-    page.setFont("Helvetica-Bold", 12)
+    page.setFont(pdf_fonts.BOLD, 12)
     for line in _address_lines(request.to_address):
         y -= 15
         page.drawString(margin + 10, y, line[:40])
     y -= 16
     page.line(margin, y, width - margin, y)
     y -= 18
-    page.setFont("Helvetica-Bold", 14)
+    page.setFont(pdf_fonts.BOLD, 14)
     page.drawString(margin, y, f"{carrier_name}: {service_name}"[:38])
     y -= 14
-    page.setFont("Helvetica", 8)
+    page.setFont(pdf_fonts.REGULAR, 8)
     kilograms = request.weight_grams / 1000
     page.drawString(margin, y, f"Weight {kilograms:.2f} kg   Ref {request.reference}   Parcels {len(request.parcels)}")
 
     barcode = code128.Code128(tracking_number, barHeight=0.9 * inch, barWidth=1.1)
     x = max(margin, (width - barcode.width) / 2)
     barcode.drawOn(page, x, 1.05 * inch)
-    page.setFont("Helvetica-Bold", 11)
+    page.setFont(pdf_fonts.BOLD, 11)
     page.drawCentredString(width / 2, 0.8 * inch, f"TRACKING # {tracking_number}")
     if request.contents:
-        page.setFont("Helvetica", 6)
+        page.setFont(pdf_fonts.REGULAR, 6)
         contents = ", ".join(f"{quantity} × {sku}" for sku, quantity in request.contents)
         page.drawString(margin, 0.45 * inch, f"Contents: {contents}"[:110])
     page.showPage()
@@ -104,7 +106,14 @@ class PackingSlip:
 def packing_slip_pdf(slips: Iterable[PackingSlip]) -> bytes:
     """One page per shipment: who it is for, what is in the box, and how it travels."""
     buffer = BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title="Packing slips", leftMargin=18 * mm, rightMargin=18 * mm)
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        title="Packing slips",
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        initialFontName=pdf_fonts.REGULAR,
+    )
     story: list = []
     for index, slip in enumerate(slips):
         if index:
@@ -162,7 +171,9 @@ def pick_list_pdf(*, title: str, warehouse: str, rows: Iterable[PickRow]) -> byt
     """What to take from which bin, with the total per SKU and the shipments it is for."""
     grouped = pick_rows_grouped(rows)
     buffer = BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm)
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm, initialFontName=pdf_fonts.REGULAR
+    )
     table = [["Bin", "SKU", "Item", "Shipments", "Qty"]] + [
         [bin_location or "—", sku, name[:45], ", ".join(map(str, numbers))[:40], str(total)]
         for bin_location, sku, name, total, numbers in grouped

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core import pdf_fonts
 from core.money import minor_unit_exponent
 from orders.invoicing.figures import format_rate
 
@@ -25,22 +26,24 @@ MUTED = colors.HexColor("#616e7c")
 RULE = colors.HexColor("#cbd2d9")
 SHADE = colors.HexColor("#f0f4f8")
 
-_base = getSampleStyleSheet()
+_base = pdf_fonts.stylesheet()
 STYLES = {
-    "seller": ParagraphStyle("seller", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=14, leading=18),
+    "seller": ParagraphStyle("seller", parent=_base["Normal"], fontName=pdf_fonts.BOLD, fontSize=14, leading=18),
     "title": ParagraphStyle(
-        "title", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=20, leading=24, alignment=TA_RIGHT
+        "title", parent=_base["Normal"], fontName=pdf_fonts.BOLD, fontSize=20, leading=24, alignment=TA_RIGHT
     ),
-    "body": ParagraphStyle("body", parent=_base["Normal"], fontName="Helvetica", fontSize=9, leading=12, textColor=INK),
+    "body": ParagraphStyle(
+        "body", parent=_base["Normal"], fontName=pdf_fonts.REGULAR, fontSize=9, leading=12, textColor=INK
+    ),
     "muted": ParagraphStyle(
-        "muted", parent=_base["Normal"], fontName="Helvetica", fontSize=8, leading=10, textColor=MUTED
+        "muted", parent=_base["Normal"], fontName=pdf_fonts.REGULAR, fontSize=8, leading=10, textColor=MUTED
     ),
     "label": ParagraphStyle(
-        "label", parent=_base["Normal"], fontName="Helvetica-Bold", fontSize=8, leading=11, textColor=MUTED
+        "label", parent=_base["Normal"], fontName=pdf_fonts.BOLD, fontSize=8, leading=11, textColor=MUTED
     ),
-    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName="Helvetica", fontSize=8.5, leading=10.5),
+    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName=pdf_fonts.REGULAR, fontSize=8.5, leading=10.5),
     "meta": ParagraphStyle(
-        "meta", parent=_base["Normal"], fontName="Helvetica", fontSize=9, leading=12, alignment=TA_RIGHT
+        "meta", parent=_base["Normal"], fontName=pdf_fonts.REGULAR, fontSize=9, leading=12, alignment=TA_RIGHT
     ),
 }
 
@@ -89,11 +92,15 @@ def _header(document, title: str, meta_rows: list[tuple[str, str]]) -> Table:
     meta = Table(
         [[Paragraph(label, STYLES["label"]), Paragraph(value, STYLES["meta"])] for label, value in meta_rows],
         colWidths=[30 * mm, 50 * mm],
-        style=TableStyle([("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("RIGHTPADDING", (-1, 0), (-1, -1), 0)]),
+        style=TableStyle(
+            [pdf_fonts.TABLE_FONT, ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("RIGHTPADDING", (-1, 0), (-1, -1), 0)]
+        ),
     )
     right = [Paragraph(title, STYLES["title"]), Spacer(1, 4 * mm), meta]
     table = Table([[seller, right]], colWidths=[CONTENT_WIDTH - 82 * mm, 82 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
+    table.setStyle(
+        TableStyle([pdf_fonts.TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)])
+    )
     return table
 
 
@@ -109,6 +116,7 @@ def _parties(document) -> Table:
     table.setStyle(
         TableStyle(
             [
+                pdf_fonts.TABLE_FONT,
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("BOX", (0, 0), (-1, -1), 0.5, RULE),
@@ -123,9 +131,10 @@ def _parties(document) -> Table:
 
 def _table_style(rows: int, *, first_amount_column: int = 2) -> TableStyle:
     commands = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        pdf_fonts.TABLE_FONT,
+        ("FONT", (0, 0), (-1, 0), pdf_fonts.BOLD, 8),
         ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
+        ("FONT", (0, 1), (-1, -1), pdf_fonts.REGULAR, 8.5),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
         ("ALIGN", (first_amount_column, 0), (-1, -1), "RIGHT"),
@@ -191,9 +200,10 @@ def _totals(document, total_label: str) -> Table:
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -1), "Helvetica", 9),
+                pdf_fonts.TABLE_FONT,
+                ("FONT", (0, 0), (-1, -1), pdf_fonts.REGULAR, 9),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 11),
+                ("FONT", (0, -1), (-1, -1), pdf_fonts.BOLD, 11),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.8, INK),
                 ("TOPPADDING", (0, -1), (-1, -1), 5),
             ]
@@ -207,6 +217,7 @@ def _summary_block(document, tax_rows, total_label: str) -> Table:
     block.setStyle(
         TableStyle(
             [
+                pdf_fonts.TABLE_FONT,
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("ALIGN", (1, 0), (1, 0), "RIGHT"),
@@ -221,7 +232,7 @@ def _render(document, *, title: str, meta_rows, total_label: str, notes: list[st
 
     def footer(canvas, doc):
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(pdf_fonts.REGULAR, 7.5)
         canvas.setFillColor(MUTED)
         canvas.drawString(MARGIN, 10 * mm, f"{document.seller_name} · {document.display_number}")
         canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Page {doc.page}")
@@ -238,6 +249,7 @@ def _render(document, *, title: str, meta_rows, total_label: str, notes: list[st
         author=document.seller_name,
         subject=f"Order #{document.order_number}",
         invariant=1,
+        initialFontName=pdf_fonts.REGULAR,
     )
     story = [
         _header(document, title, meta_rows),

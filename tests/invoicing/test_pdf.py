@@ -12,6 +12,7 @@ from orders.invoicing.models import InvoicePdf
 from orders.invoicing.pdf import render_invoice_pdf
 from orders.invoicing.selectors import credit_note_get, invoice_get
 from orders.invoicing.services import credit_note_issue, credit_note_pdf, invoice_issue, invoice_pdf
+from orders.services import AddressInput
 from tests.invoicing.conftest import placed, taxed
 
 ACTOR = Actor.system("test")
@@ -69,6 +70,33 @@ def test_the_invoice_pdf_opens_and_shows_number_total_and_currency(invoice):
         "5.75 USD",
     ):
         assert expected in text, expected
+
+
+def test_names_and_addresses_outside_latin_1_print_as_text(shop):
+    """Polish, Czech and Ukrainian names come out as written, in the embedded typeface."""
+    order = placed(
+        shop,
+        [("MUG", 1)],
+        customer_name="Zofia Wąsowska",
+        shipping_address=AddressInput(
+            name="Jiří Dvořák", line1="ul. Żeromskiego 5", city="Łódź", postal_code="90-001", country="PL"
+        ),
+        billing_address=AddressInput(
+            name="Олена Шевченко", line1="вул. Хрещатик 1", city="Київ", postal_code="01001", country="UA"
+        ),
+    )
+    invoice = invoice_get(
+        seller_id=shop.pk, invoice_id=invoice_issue(seller_id=shop.pk, order_id=order.pk, actor=ACTOR).document.pk
+    )
+
+    (page,) = PdfReader(io.BytesIO(invoice_pdf(invoice=invoice))).pages
+
+    text = page.extract_text()
+    for expected in ("Jiří Dvořák", "ul. Żeromskiego 5", "Łódź", "Олена Шевченко", "вул. Хрещатик 1", "Київ"):
+        assert expected in text, expected
+    fonts = page["/Resources"]["/Font"]
+    faces = {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
+    assert faces == {"/AAAAAA+SourceSansPro-Regular", "/AAAAAA+SourceSansPro-Bold"}
 
 
 def test_the_pdf_is_kept_as_first_rendered_and_rendering_is_deterministic(invoice):
