@@ -63,7 +63,7 @@ def test_celery_retries_a_failed_delivery_after_a_backoff(worker, receiver):
     assert second.at - first.at >= RETRY_BASE_SECONDS / 2, "the retry waited for its backoff"
 
 
-def test_an_order_placed_while_the_broker_is_down_is_delivered_once_it_is_back(worker, receiver):
+def test_an_order_placed_while_the_broker_is_down_is_delivered_once_it_is_back(worker, receiver, caplog):
     seller = SellerFactory()
     stocked(ProductFactory(seller=seller, sku="MUG"), WarehouseFactory(seller=seller), 5)
     subscription = subscribe(seller, receiver.url)
@@ -77,10 +77,12 @@ def test_an_order_placed_while_the_broker_is_down_is_delivered_once_it_is_back(w
     assert response.status_code == 201, response.json()
     assert elapsed < 3, f"a down broker must not hold the request ({elapsed:.1f} s)"
     event = OutboxEvent.objects.get(topic="order.created", aggregate_id=str(response.json()["id"]))
-    time.sleep(1)
-    event.refresh_from_db()
-    assert (event.dispatched_at, event.attempts) == (None, 0), "nothing reached a worker"
-    assert not WebhookDelivery.objects.exists() and receiver.requests == []
+    # The commit's publish failed. (A relay queued by an earlier test may still read the
+    # event before the sweep does: on the filesystem broker, which the worker polls once
+    # a second, one can be waiting. Either way it must arrive exactly once.)
+    assert [r.getMessage() for r in caplog.records if r.name == "core.outbox"] == [
+        "Broker unavailable; outbox events left for the sweep"
+    ]
 
     # The broker is back: the sweep (run by the worker, as beat would) relays the event.
     OutboxEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=1))
