@@ -56,6 +56,7 @@ def setup_seller(clients: int) -> tuple[str, list[str]]:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
     from djmoney.money import Money
 
     from core.actor import Actor
@@ -82,6 +83,11 @@ def setup_seller(clients: int) -> tuple[str, list[str]]:
         for warehouse in warehouses:
             stock_receive(product=product, warehouse=warehouse, quantity=100_000, actor=actor)
     keys = [api_key_create(seller=seller, name=f"client {i}").raw_key for i in range(clients)]
+    if connection.vendor == "postgresql":
+        # Statistics for the planner, as autovacuum gathers them after a load like this
+        # in production (the database may have autovacuum off, as this machine's does).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return slug, keys
 
 
