@@ -1,5 +1,6 @@
-"""The PostgreSQL backend's health check: no round trip for an idle healthy connection,
-and a connection the server closed is still found out and replaced."""
+"""The PostgreSQL backend's health check: no round trip for a healthy connection used
+moments ago, a round trip for one idle longer, and a connection the server closed is
+still found out and replaced."""
 
 import select
 import time
@@ -7,6 +8,8 @@ import time
 import psycopg
 import pytest
 from django.db import connection
+
+from core.backends.postgresql import base as backend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +36,18 @@ def test_an_idle_healthy_connection_passes_without_a_query():
 
     # The server's record of the session's last statement is still the marker.
     assert _last_query(pid) == "SELECT 'health check marker'"
+
+
+def test_a_connection_idle_for_longer_is_asked(monkeypatch):
+    """A NAT or a firewall may have dropped it without a word: only a round trip tells."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 'health check marker'")
+    pid = connection.connection.info.backend_pid
+    monkeypatch.setattr(backend, "TRUSTED_IDLE_SECONDS", 0.0)
+
+    assert connection.is_usable()
+
+    assert _last_query(pid) == "SELECT 1"
 
 
 def test_a_connection_the_server_closed_fails_and_is_replaced():
