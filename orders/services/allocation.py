@@ -11,7 +11,7 @@ existing order, so the lock order is always order → stock)."""
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -134,14 +134,22 @@ def _save_allocations(rows: list[Allocation]) -> None:
 
 
 def release_line_units(
-    line: OrderLine, units: int, components: tuple[tuple[int, int], ...], *, forgiven: dict[int, int] | None = None
+    line: OrderLine,
+    units: int,
+    components: tuple[tuple[int, int], ...],
+    *,
+    forgiven: dict[int, int] | None = None,
+    from_stock_ids: Collection[int] = (),
 ) -> list[dict]:
-    """Take ``units`` allocated units off a line (its newest allocations first; for a kit,
-    ``units`` × each component) and give their stock back. ``forgiven`` maps stock ids to
-    units inventory already took back itself (a short count): those are removed from the
-    allocations without being released a second time. The caller adjusts the line."""
+    """Take ``units`` allocated units off a line (for a kit, ``units`` × each component)
+    and give their stock back: first from the stock rows ``from_stock_ids`` (a short
+    row, a closed warehouse's rows), then the newest allocations first. ``forgiven``
+    maps stock ids to units inventory already took back itself (a short count): those
+    are removed from the allocations without being released a second time. The caller
+    adjusts the line."""
     released = []
     allocations = list(Allocation.objects.filter(line=line).select_related("stock__warehouse").order_by("-id"))
+    allocations.sort(key=lambda allocation: allocation.stock_id not in from_stock_ids)  # stable: newest first within
     forgiven = forgiven if forgiven is not None else {}
     to_release: dict[tuple[int, int], int] = defaultdict(int)
     for product_id, per_unit in components:
@@ -374,7 +382,10 @@ def warehouse_orders_reroute(*, warehouse_id: int, actor: Actor = SYSTEM) -> int
             if not stock_may_move(order):
                 continue
             units = _units_at(order, stock_filter={"stock__warehouse_id": warehouse_id})
-            _reroute(order, units, why=f"Warehouse {warehouse.code} was closed.", actor=actor)
+            closed_rows = set(Stock.objects.filter(warehouse_id=warehouse_id).values_list("pk", flat=True))
+            _reroute(
+                order, units, why=f"Warehouse {warehouse.code} was closed.", actor=actor, from_stock_ids=closed_rows
+            )
     return len(order_ids)
 
 
@@ -440,6 +451,7 @@ def stock_shortfall_reconcile(*, stock_id: int, actor: Actor = SYSTEM) -> int:
                 why=f"A stock count in {stock.warehouse.code} found fewer units than were allocated.",
                 actor=actor,
                 forgiven={stock_id: forgive},
+                from_stock_ids={stock_id},
             )
             touched += 1
     with transaction.atomic():

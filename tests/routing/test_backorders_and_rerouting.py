@@ -387,6 +387,40 @@ def test_a_short_count_takes_units_from_the_newest_orders_and_routes_them_again(
     assert newer.events.get(type=EventType.REROUTED).data["still_waiting"] == 1
 
 
+@pytest.fixture
+def split_line(seller, lamp, east, west):
+    """One line of 2 LAMPs: 1 reserved at WEST when placed, 1 filled from EAST later, so
+    the line's newest allocation is not the one at WEST."""
+    stocked(lamp, west, 1)
+    order = place(seller, [("LAMP", 2)])
+    stocked(lamp, east, 1)
+    dispatch("stock.available")
+    assert held(order) == {"WEST": 1, "EAST": 1}
+    return order
+
+
+def test_a_short_count_takes_the_units_off_the_short_row_not_the_newest_allocation(
+    seller, lamp, east, west, split_line
+):
+    stock_adjust(product=lamp, warehouse=west, delta=-1, reason="broken", actor=STAFF)
+    dispatch("stock.shortfall")
+
+    assert held(split_line) == {"EAST": 1} and waiting(split_line) == [1]
+    assert (stock_row(lamp, west).on_hand, stock_row(lamp, west).allocated) == (0, 0)
+    assert (stock_row(lamp, east).on_hand, stock_row(lamp, east).allocated) == (1, 1)
+    # It balances, so the order can still be cancelled and gives back what it holds.
+    order_cancel(seller_id=seller.pk, order_id=split_line.pk, actor=STAFF)
+    assert stock_row(lamp, east).allocated == 0 and not Allocation.objects.exists()
+
+
+def test_closing_a_warehouse_moves_the_units_held_there_not_the_newest(seller, lamp, east, west, split_line):
+    warehouse_set_active(warehouse=west, active=False, actor=STAFF)
+    dispatch("warehouse.deactivated")
+
+    assert held(split_line) == {"EAST": 1} and waiting(split_line) == [1]
+    assert stock_row(lamp, west).allocated == 0 and stock_row(lamp, east).allocated == 1
+
+
 def test_a_damaged_kit_component_moves_whole_kits(seller, gift_box, east, west):
     kit, candle, holder = gift_box
     stocked(candle, east, 4)
