@@ -140,6 +140,7 @@ ORDER_FIELDS = (
     "tax_total",
     "discount_total",
     "total",
+    "prices_include_tax",
     "lifecycle",
     "payment_status",
     "fulfillment_status",
@@ -181,7 +182,7 @@ def _completed_at(plan: OrderPlan) -> datetime:
     return plan.shipped_at + timedelta(seconds=2)
 
 
-def _order_row(seller_id: int, plan: OrderPlan, currency: str) -> tuple:
+def _order_row(seller_id: int, plan: OrderPlan, currency: str, prices_include_tax: bool) -> tuple:
     customer, city = plan.customer, plan.customer.city
     completed_at = _completed_at(plan)
     return (
@@ -206,6 +207,7 @@ def _order_row(seller_id: int, plan: OrderPlan, currency: str) -> tuple:
         plan.tax,
         plan.discount,
         plan.total,
+        prices_include_tax,
         Lifecycle.COMPLETED.value,
         plan.payment_status,
         (FulfillmentStatus.DELIVERED if plan.delivered_at else FulfillmentStatus.SHIPPED).value,
@@ -279,7 +281,7 @@ def history_write(
     currency = seller.base_currency
     times: dict = {}
     orders = TableWriter(Order, ORDER_FIELDS, times=times).insert(
-        _order_row(seller.pk, plan, currency) for plan in plans
+        _order_row(seller.pk, plan, currency, seller.prices_include_tax) for plan in plans
     )
     order_ids = dict(Order.objects.filter(seller=seller).values_list("number", "pk"))
 

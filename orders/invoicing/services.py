@@ -150,7 +150,7 @@ def _invoice_issue_locked(order: Order, *, seller: Seller, actor: Actor, trigger
     if order.lifecycle == Lifecycle.CANCELLED and trigger != DocumentTrigger.REFUND:
         raise InvoiceNotAllowed("A cancelled order cannot be invoiced.", details={"lifecycle": order.lifecycle})
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("position"))
-    draft = invoice_draft(order_figures(order=order, lines=lines, prices_include_tax=seller.prices_include_tax))
+    draft = invoice_draft(order_figures(order=order, lines=lines, prices_include_tax=order.prices_include_tax))
     issued_at = timezone.now()
     number = sequence_next(seller_id=seller.pk, name=INVOICE_SEQUENCE)
     invoice = Invoice.objects.create(
@@ -163,7 +163,7 @@ def _invoice_issue_locked(order: Order, *, seller: Seller, actor: Actor, trigger
         issued_at=issued_at,
         actor_label=actor.label,
         trigger=trigger,
-        prices_include_tax=seller.prices_include_tax,
+        prices_include_tax=order.prices_include_tax,
         net_total=draft.net_total,
         tax_total=draft.tax_total,
         total=draft.total,

@@ -80,6 +80,10 @@ class Order(TimeStampedModel):
     tax_total = order_money(default=0)
     discount_total = order_money(default=0)
     total = order_money()
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="Whether the prices included tax when the order was placed (the seller's setting then).",
+    )
 
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.DRAFT)
     payment_status = models.CharField(max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)

@@ -24,7 +24,7 @@ from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEve
 from orders.selectors import lifecycle_before_hold
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
 from orders.services.inputs import AddressInput, LineInput
-from orders.services.lifecycle import ensure_transition
+from orders.services.lifecycle import ensure_transition, order_cancelled_mark
 from orders.services.seller_checks import seller_checks_get
 from orders.services.validation import address_errors, destination_errors
 from orders.status import EDITABLE_LIFECYCLES, Lifecycle
@@ -91,15 +91,14 @@ def _reprice_cancelled(order: Order, index: int, line: OrderLine, *, kept: int, 
     include tax (as placed, whatever the seller says today)."""
     breakdown = order.metadata.get(TAX_METADATA_KEY) if isinstance(order.metadata, dict) else None
     tax_before = line.tax_amount
+    inclusive = order.prices_include_tax
     if isinstance(breakdown, dict) and len(breakdown.get("lines", [])) > index:
-        inclusive = bool(breakdown.get("prices_include_tax"))
         share = Money(Decimal(breakdown["lines"][index]["discount"]), order.currency)
         share_kept = round_money(share * kept / (kept + cancelled))
         order.discount_total -= share - share_kept
         breakdown["lines"][index]["discount"] = str(share_kept.amount)
         line.tax_amount = tax_on(line.line_total - share_kept, line.tax_rate, inclusive=inclusive)
     else:
-        inclusive = order.seller.prices_include_tax
         line.tax_amount = round_money(line.tax_amount * kept / (kept + cancelled))
     order.tax_total -= tax_before - line.tax_amount
     return inclusive
@@ -215,8 +214,7 @@ def order_line_cancel(
                     order, before=order.lifecycle, after=Lifecycle.CANCELLED, actor=actor, reason=reason
                 )
             )
-            order.lifecycle = Lifecycle.CANCELLED
-            order.cancel_reason = reason[:255]
+            order_cancelled_mark(order, actor=actor, reason=reason)
         order.fulfillment_status = line_fulfillment(lines)
         order.save()
         OrderEvent.objects.bulk_create(events)

@@ -53,6 +53,22 @@ def order_transition(*, seller_id: int, order_id: int, to: Lifecycle, actor: Act
     return order
 
 
+def order_cancelled_mark(order: Order, *, actor: Actor, reason: str) -> None:
+    """Mark the locked order cancelled, whichever way its last open unit went (the
+    whole order, or its last line): the lifecycle, when and why, and its open holds
+    resolved, since nothing is left to review. The caller saves the order."""
+    if order.lifecycle == Lifecycle.ON_HOLD:
+        OrderHold.objects.filter(order=order, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(),
+            resolved_by_id=actor.user_id,
+            resolution=HoldResolution.CANCELLED,
+            comment=reason,
+        )
+    order.lifecycle = Lifecycle.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.cancel_reason = reason[:255]
+
+
 def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "") -> Order:
     """Cancel a whole order before anything ships: release its stock, mark every open
     unit cancelled, and record what was released from where."""
@@ -74,18 +90,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
         OrderLine.objects.filter(order=order).update(
             quantity_cancelled=F("quantity") - F("quantity_shipped"), quantity_backordered=0
         )
-        if before == Lifecycle.ON_HOLD:
-            # Cancelled while under review (say, by the storefront): nothing is left to decide.
-            OrderHold.objects.filter(order=order, resolved_at__isnull=True).update(
-                resolved_at=timezone.now(),
-                resolved_by_id=actor.user_id,
-                resolution=HoldResolution.CANCELLED,
-                comment=reason,
-            )
-
-        order.lifecycle = Lifecycle.CANCELLED
-        order.cancelled_at = timezone.now()
-        order.cancel_reason = reason[:255]
+        order_cancelled_mark(order, actor=actor, reason=reason)
         order.fulfillment_status = FulfillmentStatus.UNALLOCATED
         order.save(update_fields=["lifecycle", "cancelled_at", "cancel_reason", "fulfillment_status", "updated_at"])
         events = [status_changed_event(order, before=before, after=Lifecycle.CANCELLED, actor=actor, reason=reason)]

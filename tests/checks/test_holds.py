@@ -9,6 +9,7 @@ from inventory.models import Stock
 from orders.exceptions import InvalidTransition, OrderNotFound
 from orders.models import EventType, HoldResolution, OrderEvent, OrderHold, RiskRuleKind
 from orders.services import AddressInput, order_cancel, order_transition
+from orders.services.changes import order_line_cancel
 from orders.services.holds import order_hold_cancel, order_hold_release
 from orders.status import Lifecycle
 from tests.checks.conftest import enable
@@ -127,3 +128,22 @@ def test_a_plain_cancel_of_a_held_order_closes_its_holds(held):
     assert set(OrderHold.objects.filter(order=held).values_list("resolution", "comment")) == {
         (HoldResolution.CANCELLED, "Customer changed mind")
     }
+
+
+def test_cancelling_the_last_line_of_a_held_order_closes_its_holds_and_stamps_the_cancellation(held):
+    order = order_line_cancel(
+        seller_id=held.seller_id,
+        order_id=held.pk,
+        line_id=held.lines.get().pk,
+        quantity=None,
+        actor=Actor.system(),
+        reason="Out of stock at the supplier",
+    )
+
+    order.refresh_from_db()
+    assert order.lifecycle == Lifecycle.CANCELLED and order.cancelled_at is not None
+    assert order.cancel_reason == "Out of stock at the supplier"
+    assert set(OrderHold.objects.filter(order=held).values_list("resolution", "comment")) == {
+        (HoldResolution.CANCELLED, "Out of stock at the supplier")
+    }
+    assert Stock.objects.get(product__sku="MUG").allocated == 0

@@ -62,3 +62,21 @@ def test_a_cancel_uses_the_pricing_the_order_was_placed_with(db):
     order.refresh_from_db()
     assert (order.tax_total.amount, order.total.amount) == (Decimal("19"), Decimal("119"))
     assert adds_up(order)
+
+
+def test_a_line_cancel_follows_the_tax_setting_the_order_was_placed_under(db):
+    """The channel sent the tax (no rates of the seller's own), prices excluding it; the
+    seller switches to tax-inclusive prices before a line is cancelled."""
+    seller = shop(products={"MUG": ("10.00", "standard")})
+    order = place(seller, [("MUG", 3)], tax_total=Decimal("3.00"))
+    assert (order.total.amount, order.prices_include_tax) == (Decimal("33.00"), False)
+    seller.prices_include_tax = True
+    seller.save()
+
+    order_line_cancel(seller_id=seller.pk, order_id=order.pk, line_id=order.lines.get().pk, quantity=1, actor=STAFF)
+
+    order.refresh_from_db()
+    # 20.00 of goods and the tax on top, as placed: still excluded from the prices.
+    assert order.subtotal.amount == Decimal("20.00")
+    assert order.total == order.subtotal + order.tax_total
+    assert order.tax_total.amount > 0

@@ -89,6 +89,7 @@ def order_taxes_apply(*, order: Order, lines: list[OrderLine], taxes: OrderTaxes
         line.tax_amount = taxed.tax
     order.tax_total = taxes.tax_total
     order.total = taxes.total
+    order.prices_include_tax = taxes.prices_include_tax
     if taxes.computed:
         order.metadata = {**order.metadata, TAX_METADATA_KEY: taxes.summary()}
 
