@@ -231,6 +231,13 @@ def shipment_pick_start(*, seller_id: int, shipment_id: int, actor: Actor, wave_
 def start_picking(order: Order, shipment: Shipment, *, actor: Actor, wave_id: int | None = None) -> Shipment:
     """Inside the caller's transaction, with the order and the shipment locked."""
     ensure_shipment_transition(shipment, ShipmentStatus.PICKING)
+    if shipment.status in REBUILDABLE:
+        # The order may have changed since the shipment was planned (a line cancelled,
+        # units moved to another warehouse), and planning catches up only after that
+        # change commits: a picker who is quicker must pick what is ordered now.
+        shipments_sync(seller_id=order.seller_id, order_id=order.pk, actor=actor)
+        shipment.refresh_from_db()
+        ensure_shipment_transition(shipment, ShipmentStatus.PICKING)
     if not shipment.lines.exists():
         raise InvalidShipping(f"Shipment {shipment.number} has nothing to pick.")
     shipment.status = ShipmentStatus.PICKING
