@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from djmoney.money import Money
 
 from core.actor import Actor
@@ -149,17 +150,31 @@ def order_line_cancel(
     *, seller_id: int, order_id: int, line_id: int, quantity: int | None, actor: Actor, reason: str = ""
 ) -> Order:
     """Cancel some or all open units of one line and release their stock; cancelling
-    the last open units of the order cancels the order."""
+    the last open units of the order cancels the order.
+
+    Once the warehouse has started on the order (being picked, or part of it shipped),
+    only units still waiting for stock may be cancelled: what is allocated is on its
+    way. Cancelling the last of those completes an order whose every other unit
+    shipped (a seller giving up on a backorder that will not come)."""
     with transaction.atomic():
         order = order_lock(seller_id=seller_id, order_id=order_id)
         lines = list(OrderLine.objects.filter(order=order).order_by("position").select_related("product"))
-        _ensure_editable(order, lines)
+        in_fulfillment = order.lifecycle == Lifecycle.IN_FULFILLMENT
+        if not in_fulfillment:
+            _ensure_editable(order, lines)
         line = next((candidate for candidate in lines if candidate.pk == line_id), None)
         if line is None:
             raise LineNotFound()
-        quantity = line.quantity_open if quantity is None else quantity
-        if not 0 < quantity <= line.quantity_open:
-            raise InvalidOrder(details={"quantity": [f"Must be between 1 and the {line.quantity_open} open units."]})
+        cancellable = line.quantity_backordered if in_fulfillment else line.quantity_open
+        if in_fulfillment and not cancellable:
+            raise OrderNotEditable(
+                "The warehouse has this line's units in hand: only units waiting for stock can be cancelled now.",
+                details={"lifecycle": order.lifecycle},
+            )
+        quantity = cancellable if quantity is None else quantity
+        if not 0 < quantity <= cancellable:
+            what = "units waiting for stock" if in_fulfillment else "open units"
+            raise InvalidOrder(details={"quantity": [f"Must be between 1 and the {cancellable} {what}."]})
 
         # Waiting units go first: they hold no stock.
         from_waiting = min(quantity, line.quantity_backordered)
@@ -208,13 +223,15 @@ def order_line_cancel(
             )
         ]
         if not any(candidate.quantity_open for candidate in lines):
-            ensure_transition(current=order.lifecycle, requested=Lifecycle.CANCELLED)
-            events.append(
-                status_changed_event(
-                    order, before=order.lifecycle, after=Lifecycle.CANCELLED, actor=actor, reason=reason
-                )
-            )
-            order_cancelled_mark(order, actor=actor, reason=reason)
+            # Nothing left to send: cancelled, or complete if part of it shipped.
+            shipped = any(candidate.quantity_shipped for candidate in lines)
+            after = Lifecycle.COMPLETED if shipped else Lifecycle.CANCELLED
+            ensure_transition(current=order.lifecycle, requested=after)
+            events.append(status_changed_event(order, before=order.lifecycle, after=after, actor=actor, reason=reason))
+            if shipped:
+                order.lifecycle, order.completed_at = Lifecycle.COMPLETED, timezone.now()
+            else:
+                order_cancelled_mark(order, actor=actor, reason=reason)
         order.fulfillment_status = line_fulfillment(lines)
         order.save()
         OrderEvent.objects.bulk_create(events)
@@ -225,6 +242,7 @@ def order_line_cancel(
                 order,
                 "order.updated",
                 change="line_cancelled",
+                lifecycle=order.lifecycle,
                 line_id=line.pk,
                 amount_cancelled=str((before_total - order.total).amount),
             )

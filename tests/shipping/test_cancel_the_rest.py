@@ -1,0 +1,83 @@
+"""Once part of an order has shipped or is being picked, the units still waiting for
+stock can be cancelled (a backorder that will not come); what the warehouse has in hand
+cannot."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.models import OutboxEvent
+from inventory.models import BackorderPolicy, Stock
+from orders.exceptions import InvalidOrder, OrderNotEditable
+from orders.models import EventType, Order
+from orders.services.changes import order_line_cancel
+from orders.status import FulfillmentStatus, Lifecycle
+from shipping.models import Shipment
+from shipping.services.labels import shipment_label_buy
+from shipping.services.shipments import shipment_pick_start, shipment_ship
+from tests.shipping.conftest import STAFF, packed, placed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def part_shipped(shop, table_carrier):
+    """12 MUGs ordered with 10 in stock: 10 shipped, 2 waiting."""
+    shop["mug"].backorder_policy = BackorderPolicy.ALLOW
+    shop["mug"].save()
+    order = placed(shop, [("MUG", 12)])
+    shipment = Shipment.objects.get(order=order)
+    packed(shipment)
+    shipment_label_buy(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF, carrier_id=table_carrier.pk)
+    shipment_ship(seller_id=order.seller_id, shipment_id=shipment.pk, actor=STAFF)
+    line = order.lines.get()
+    line.refresh_from_db()
+    assert (line.quantity_shipped, line.quantity_backordered) == (10, 2)
+    return Order.objects.get(pk=order.pk)
+
+
+def test_the_waiting_rest_of_a_part_shipped_order_can_be_cancelled_and_the_order_completes(part_shipped):
+    order = part_shipped
+    total_before = order.total
+
+    order = order_line_cancel(
+        seller_id=order.seller_id,
+        order_id=order.pk,
+        line_id=order.lines.get().pk,
+        quantity=None,
+        actor=STAFF,
+        reason="Discontinued by the maker",
+    )
+
+    order.refresh_from_db()
+    line = order.lines.get()
+    assert (line.quantity_shipped, line.quantity_cancelled, line.quantity_backordered) == (10, 2, 0)
+    assert order.lifecycle == Lifecycle.COMPLETED and order.completed_at is not None
+    assert order.fulfillment_status == FulfillmentStatus.SHIPPED
+    assert order.subtotal == line.unit_price * 10 and order.total < total_before
+    assert order.events.filter(type=EventType.LINE_CANCELLED).count() == 1
+    announced = OutboxEvent.objects.filter(topic="order.updated", aggregate_id=str(order.pk)).order_by("pk").last()
+    assert announced.payload["change"] == "line_cancelled" and announced.payload["lifecycle"] == Lifecycle.COMPLETED
+    assert Decimal(announced.payload["amount_cancelled"]) == (total_before - order.total).amount
+
+
+def test_only_waiting_units_can_go_once_picking_started(shop):
+    shop["mug"].backorder_policy = BackorderPolicy.ALLOW
+    shop["mug"].save()
+    order = placed(shop, [("MUG", 12)])
+    shipment_pick_start(seller_id=order.seller_id, shipment_id=Shipment.objects.get(order=order).pk, actor=STAFF)
+    line = order.lines.get()
+
+    with pytest.raises(InvalidOrder) as refused:
+        order_line_cancel(seller_id=order.seller_id, order_id=order.pk, line_id=line.pk, quantity=3, actor=STAFF)
+    assert refused.value.details == {"quantity": ["Must be between 1 and the 2 units waiting for stock."]}
+
+    order = order_line_cancel(seller_id=order.seller_id, order_id=order.pk, line_id=line.pk, quantity=2, actor=STAFF)
+
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert (line.quantity_cancelled, line.quantity_backordered) == (2, 0)
+    assert order.lifecycle == Lifecycle.IN_FULFILLMENT  # the 10 picked units still go
+    assert Stock.objects.get(product__sku="MUG").allocated == 10
+    with pytest.raises(OrderNotEditable):
+        order_line_cancel(seller_id=order.seller_id, order_id=order.pk, line_id=line.pk, quantity=1, actor=STAFF)
