@@ -2,17 +2,13 @@
 what happens to an order's units after it is placed."""
 
 from datetime import timedelta
-from functools import partial
 
 import pytest
 from django.core import mail
 from django.db.models import Sum
-from django.test import TestCase
 from django.utils import timezone
 
 from core.actor import Actor
-from core.models import OutboxEvent
-from core.outbox import outbox_dispatch
 from inventory.exceptions import InsufficientStock
 from inventory.models import BackorderPolicy, KitComponent, LedgerKind, ProductKind, Stock
 from inventory.services import stock_adjust, stock_count, stock_receive, warehouse_set_active
@@ -23,6 +19,7 @@ from orders.services.allocation import order_allocation_override, order_ready_fo
 from orders.services.changes import order_line_cancel
 from orders.status import FulfillmentStatus, Lifecycle
 from tests.factories import ProductFactory, WarehouseFactory, place, stocked
+from tests.routing.outbox import dispatch
 
 pytestmark = pytest.mark.django_db
 STAFF = Actor.system("staff")
@@ -43,19 +40,6 @@ def west(seller):  # Los Angeles
 @pytest.fixture
 def lamp(seller):
     return ProductFactory(seller=seller, sku="LAMP", backorder_policy=BackorderPolicy.ALLOW)
-
-
-def dispatch(topic: str) -> int:
-    """Run the handlers of every pending outbox event of a topic, then the tasks they
-    queued after commit, as the relay task and the worker would."""
-    pending = list(OutboxEvent.objects.filter(topic=topic, dispatched_at__isnull=True).order_by("pk"))
-    for event in pending:
-        with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
-            outbox_dispatch(event_id=event.pk)
-        for callback in callbacks:
-            if isinstance(callback, partial) and getattr(callback.func, "__name__", "") == "delay":
-                callback.func.__self__.apply(kwargs=callback.keywords).get(propagate=True)
-    return len(pending)
 
 
 def waiting(order) -> list[int]:
