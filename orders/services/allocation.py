@@ -376,13 +376,13 @@ def warehouse_orders_reroute(*, warehouse_id: int, actor: Actor = SYSTEM) -> int
         .values_list("line__order_id", flat=True)
         .distinct()
     )
+    closed_rows = set(Stock.objects.filter(warehouse_id=warehouse_id).values_list("pk", flat=True))
     for order_id in sorted(order_ids):
         with transaction.atomic():
             order = order_lock(seller_id=warehouse.seller_id, order_id=order_id)
             if not stock_may_move(order):
                 continue
             units = _units_at(order, stock_filter={"stock__warehouse_id": warehouse_id})
-            closed_rows = set(Stock.objects.filter(warehouse_id=warehouse_id).values_list("pk", flat=True))
             _reroute(
                 order, units, why=f"Warehouse {warehouse.code} was closed.", actor=actor, from_stock_ids=closed_rows
             )
@@ -398,16 +398,23 @@ def _units_at(order: Order, *, stock_filter: dict, budget: int | None = None) ->
             kit_id__in=OrderLine.objects.filter(order=order).values("product_id")
         ).values_list("kit_id", "component_id", "quantity")
     }
-    units: dict[int, int] = defaultdict(int)
+    taken: dict[tuple[int, int], int] = defaultdict(int)  # (line, product in stock) → units
+    line_products: dict[int, int] = {}
     rows = Allocation.objects.filter(line__order=order, **stock_filter).select_related("line", "stock").order_by("-id")
     for allocation in rows:
         take = allocation.quantity if budget is None else min(budget, allocation.quantity)
         if take <= 0:
             break
-        per = per_unit.get((allocation.line.product_id, allocation.stock.product_id), 1)
-        units[allocation.line_id] += math.ceil(take / per)
+        taken[(allocation.line_id, allocation.stock.product_id)] += take
+        line_products[allocation.line_id] = allocation.line.product_id
         if budget is not None:
             budget -= take
+    # A kit's components sit in rows of their own: one kit here is one kit whichever of
+    # its components are counted, so a line's units are its most-touched component's.
+    units: dict[int, int] = defaultdict(int)
+    for (line_id, product_id), component_units in taken.items():
+        per = per_unit.get((line_products[line_id], product_id), 1)
+        units[line_id] = max(units[line_id], math.ceil(component_units / per))
     return dict(units)
 
 

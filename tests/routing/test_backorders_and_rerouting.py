@@ -423,6 +423,23 @@ def test_a_damaged_kit_component_moves_whole_kits(seller, gift_box, east, west):
     assert waiting(order) == [0]
 
 
+def test_closing_a_warehouse_moves_the_kits_held_there_counted_as_kits(seller, gift_box, east, west):
+    kit, candle, holder = gift_box
+    stocked(candle, east, 2)
+    stocked(holder, east, 1)
+    stocked(candle, west, 2)
+    stocked(holder, west, 1)
+    order = place(seller, [("GIFTBOX", 2)])
+    assert held(order) == {"EAST": 3, "WEST": 3}  # one kit in each
+
+    warehouse_set_active(warehouse=east, active=False, actor=STAFF)
+    dispatch("warehouse.deactivated")
+
+    # One kit was at EAST (two candles and a holder: one kit, not two); WEST keeps its own.
+    assert held(order) == {"WEST": 3} and waiting(order) == [1]
+    assert order.events.get(type=EventType.REROUTED).data["moved"][0]["quantity"] == 1
+
+
 # Staff overrides -----------------------------------------------------------------------
 
 
