@@ -6,9 +6,10 @@ Starts gunicorn on production settings (DEBUG off) against DATABASE_URL (Postgre
 the local one by default), drives it from a separate process with N keep-alive clients
 that place orders of 1–5 lines across many SKUs, each with an Idempotency-Key, for a
 fixed time (after an unmeasured warm-up and an ANALYZE, so a new database's empty
-order tables do not leave plans made for empty tables behind), then checks in the database that every acknowledged order exists exactly
-once and that stock balances (allocated = Σ allocations, on hand = Σ ledger). Prints
-``name=value`` lines last. ``--url`` targets a server that is already running instead.
+order tables do not leave plans made for empty tables behind), then checks in the
+database that every acknowledged order exists exactly once and that stock balances
+(allocated = Σ allocations, on hand = Σ ledger). Prints ``name=value`` lines last.
+``--url`` targets a server that is already running instead.
 
 Besides throughput and latency it prints the CPU time the server (gunicorn's
 processes), PostgreSQL and Redis (all their processes on this machine) spent per order

@@ -50,6 +50,11 @@ class InvalidShipping(ValidationFailed):
     default_message = "The shipping request has invalid fields."
 
 
+class NothingToPick(Conflict):
+    code = "nothing_to_pick"
+    default_message = "Nothing is left to pick in this shipment: the order changed since it was planned."
+
+
 class UnknownTracking(NotFound):
     code = "unknown_tracking"
     default_message = "No shipment has this tracking reference."

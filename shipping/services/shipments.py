@@ -33,7 +33,7 @@ from orders.services.fulfillment import (
 from orders.services.idempotency import IdempotentResponse, idempotency_record_find, idempotent_replay
 from orders.status import Lifecycle
 from sellers.services import sequence_next
-from shipping.exceptions import InvalidShipping, PackingIncomplete, ScanRefused
+from shipping.exceptions import InvalidShipping, NothingToPick, PackingIncomplete, ScanRefused
 from shipping.locks import shipment_lock, shipments_for_update
 from shipping.models import CarrierAccount, Parcel, PickWave, Shipment, ShipmentLine
 from shipping.services.common import (
@@ -237,7 +237,8 @@ def start_picking(order: Order, shipment: Shipment, *, actor: Actor, wave_id: in
         # change commits: a picker who is quicker must pick what is ordered now.
         shipments_sync(seller_id=order.seller_id, order_id=order.pk, actor=actor)
         shipment.refresh_from_db()
-        ensure_shipment_transition(shipment, ShipmentStatus.PICKING)
+        if shipment.status == ShipmentStatus.CANCELLED:
+            raise NothingToPick(details={"shipment": shipment.number})
     if not shipment.lines.exists():
         raise InvalidShipping(f"Shipment {shipment.number} has nothing to pick.")
     shipment.status = ShipmentStatus.PICKING

@@ -13,11 +13,11 @@ from core.exceptions import ApplicationError
 from orders.locks import orders_for_update
 from orders.services.fulfillment import FULFILLABLE
 from sellers.services import sequence_next
-from shipping.exceptions import InvalidShipping
+from shipping.exceptions import InvalidShipping, NothingToPick
 from shipping.locks import shipments_for_update
 from shipping.models import CarrierAccount, PickWave, Shipment
 from shipping.services.common import actor_label
-from shipping.services.shipments import start_picking
+from shipping.services.shipments import shipments_sync, start_picking
 from shipping.status import ShipmentStatus
 
 WAVE_SEQUENCE = "pick_wave"
@@ -49,8 +49,17 @@ def wave_create(*, seller_id: int, shipment_ids: list[int], actor: Actor) -> Pic
             else None,
             created_by=actor_label(actor),
         )
+        started = 0
         for shipment in shipments:
-            start_picking(orders[shipment.order_id], shipment, actor=actor, wave_id=wave.pk)
+            try:
+                with transaction.atomic():
+                    start_picking(orders[shipment.order_id], shipment, actor=actor, wave_id=wave.pk)
+                started += 1
+            except NothingToPick:
+                # Its order changed after planning: left out, and cancelled by planning.
+                shipments_sync(seller_id=seller_id, order_id=shipment.order_id, actor=actor)
+        if not started:
+            raise NothingToPick("Nothing is left to pick in these shipments: their orders changed since.")
     return wave
 
 

@@ -6,10 +6,11 @@ import pytest
 from core.models import OutboxEvent
 from inventory.models import Stock
 from orders.services.changes import order_line_cancel
-from shipping.exceptions import InvalidShipmentTransition
+from shipping.exceptions import NothingToPick
 from shipping.handlers import shipments_sync_for_event
 from shipping.models import Shipment
 from shipping.services.shipments import shipment_pack, shipment_pick_start, shipment_scan
+from shipping.services.waves import waves_batch
 from shipping.status import ShipmentStatus
 from tests.shipping.conftest import STAFF, placed
 
@@ -46,7 +47,7 @@ def test_a_shipment_whose_units_were_all_cancelled_cannot_be_picked(shop):
         seller_id=order.seller_id, order_id=order.pk, line_id=order.lines.get(sku="MUG").pk, quantity=None, actor=STAFF
     )
 
-    with pytest.raises(InvalidShipmentTransition):
+    with pytest.raises(NothingToPick):
         shipment_pick_start(seller_id=order.seller_id, shipment_id=mug_shipment.pk, actor=STAFF)
 
     # Refused, it writes nothing; the planning that follows the change cancels it.
@@ -56,3 +57,25 @@ def test_a_shipment_whose_units_were_all_cancelled_cannot_be_picked(shop):
         shipments_sync_for_event(event)
     mug_shipment.refresh_from_db()
     assert mug_shipment.status == ShipmentStatus.CANCELLED
+
+
+def test_a_wave_leaves_out_a_shipment_emptied_by_a_change_and_takes_the_others(shop):
+    changed = placed(shop, [("MUG", 2), ("TEE", 1)])
+    other = placed(shop, [("MUG", 1)])
+    order_line_cancel(
+        seller_id=changed.seller_id,
+        order_id=changed.pk,
+        line_id=changed.lines.get(sku="MUG").pk,
+        quantity=None,
+        actor=STAFF,
+    )
+    emptied = Shipment.objects.get(order=changed, warehouse__code="EAST")
+    kept = Shipment.objects.get(order=other)
+
+    waves = waves_batch(seller_id=changed.seller_id, actor=STAFF)
+
+    east = next(wave for wave in waves if wave.warehouse.code == "EAST")
+    assert list(east.shipments.values_list("pk", flat=True)) == [kept.pk]
+    emptied.refresh_from_db()
+    kept.refresh_from_db()
+    assert (emptied.status, kept.status) == (ShipmentStatus.CANCELLED, ShipmentStatus.PICKING)
