@@ -56,17 +56,20 @@ def stock_may_move(order: Order) -> bool:
     return lifecycle_before_hold(order) != Lifecycle.IN_FULFILLMENT
 
 
-def line_fulfillment(lines: Iterable[OrderLine]) -> str:
+def line_fulfillment(lines: Iterable[OrderLine], *, delivered: bool = False) -> str:
     return derive_fulfillment(
-        LineQuantities(
-            quantity=line.quantity,
-            allocated=line.quantity_open - line.quantity_backordered,
-            shipped=line.quantity_shipped,
-            cancelled=line.quantity_cancelled,
-            returned=line.quantity_returned,
-            backordered=line.quantity_backordered,
-        )
-        for line in lines
+        (
+            LineQuantities(
+                quantity=line.quantity,
+                allocated=line.quantity_open - line.quantity_backordered,
+                shipped=line.quantity_shipped,
+                cancelled=line.quantity_cancelled,
+                returned=line.quantity_returned,
+                backordered=line.quantity_backordered,
+            )
+            for line in lines
+        ),
+        delivered=delivered,
     )
 
 

@@ -24,6 +24,7 @@ from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
 from orders.selectors import lifecycle_before_hold
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
+from orders.services.fulfillment import delivered_in_full_at
 from orders.services.inputs import AddressInput, LineInput
 from orders.services.lifecycle import ensure_transition, order_cancelled_mark
 from orders.services.seller_checks import seller_checks_get
@@ -230,9 +231,13 @@ def order_line_cancel(
             events.append(status_changed_event(order, before=order.lifecycle, after=after, actor=actor, reason=reason))
             if shipped:
                 order.lifecycle, order.completed_at = Lifecycle.COMPLETED, timezone.now()
+                # Its parcels may all have arrived while this line waited: then the
+                # order is delivered now, and its return window starts from then.
+                if order.delivered_at is None and (delivered_at := delivered_in_full_at(order)):
+                    order.delivered_at = delivered_at
             else:
                 order_cancelled_mark(order, actor=actor, reason=reason)
-        order.fulfillment_status = line_fulfillment(lines)
+        order.fulfillment_status = line_fulfillment(lines, delivered=order.delivered_at is not None)
         order.save()
         OrderEvent.objects.bulk_create(events)
         if order.lifecycle == Lifecycle.CANCELLED:

@@ -171,6 +171,25 @@ def order_lines_ship(*, order: Order, lines: Sequence[ShippedLine], shipment: di
     return order
 
 
+def delivered_in_full_at(order: Order) -> datetime | None:
+    """When the last of the order's shipped parcels was delivered, if every one of them
+    was, from its timeline (a ``shipment_shipped`` event per parcel sent, a
+    ``delivered`` event per parcel delivered); None otherwise."""
+    shipped: set[int] = set()
+    delivered: dict[int, datetime] = {}
+    events = OrderEvent.objects.filter(order=order, type__in=(EventType.SHIPMENT_SHIPPED, EventType.DELIVERED))
+    for kind, data in events.values_list("type", "data"):
+        shipment_id = data.get("shipment_id")
+        if kind == EventType.SHIPMENT_SHIPPED:
+            shipped.add(shipment_id)
+        elif data.get("delivered_at"):
+            at = datetime.fromisoformat(data["delivered_at"])
+            delivered[shipment_id] = max(at, delivered.get(shipment_id, at))
+    if not shipped or not shipped <= delivered.keys():
+        return None
+    return max(delivered[shipment_id] for shipment_id in shipped)
+
+
 def _nothing_open(order: Order) -> bool:
     return not any(line.quantity_open for line in OrderLine.objects.filter(order=order))
 

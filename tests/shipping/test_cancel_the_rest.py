@@ -2,9 +2,11 @@
 stock can be cancelled (a backorder that will not come); what the warehouse has in hand
 cannot."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from core.models import OutboxEvent
 from inventory.models import BackorderPolicy, Stock
@@ -12,9 +14,12 @@ from orders.exceptions import InvalidOrder, OrderNotEditable
 from orders.models import EventType, Order
 from orders.services.changes import order_line_cancel
 from orders.status import FulfillmentStatus, Lifecycle
-from shipping.models import Shipment
+from shipping.carriers.base import TrackingUpdate
+from shipping.models import Shipment, TrackingSource
 from shipping.services.labels import shipment_label_buy
 from shipping.services.shipments import shipment_pick_start, shipment_ship
+from shipping.services.tracking import tracking_apply
+from shipping.status import TrackingStatus
 from tests.shipping.conftest import STAFF, packed, placed
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +86,26 @@ def test_only_waiting_units_can_go_once_picking_started(shop):
     assert Stock.objects.get(product__sku="MUG").allocated == 10
     with pytest.raises(OrderNotEditable):
         order_line_cancel(seller_id=order.seller_id, order_id=order.pk, line_id=line.pk, quantity=1, actor=STAFF)
+
+
+def test_an_order_whose_parcels_all_arrived_is_delivered_once_its_waiting_rest_is_cancelled(part_shipped):
+    order = part_shipped
+    shipment = Shipment.objects.get(order=order)
+    arrived = timezone.now() - timedelta(hours=3)
+    tracking_apply(
+        seller_id=order.seller_id,
+        shipment_id=shipment.pk,
+        updates=[TrackingUpdate(status=TrackingStatus.DELIVERED, message="Delivered", occurred_at=arrived)],
+        source=TrackingSource.PUSH,
+        actor=STAFF,
+    )
+    order.refresh_from_db()
+    assert order.delivered_at is None  # two units still to come
+
+    order_line_cancel(
+        seller_id=order.seller_id, order_id=order.pk, line_id=order.lines.get().pk, quantity=None, actor=STAFF
+    )
+
+    order.refresh_from_db()
+    assert order.lifecycle == Lifecycle.COMPLETED
+    assert (order.fulfillment_status, order.delivered_at) == (FulfillmentStatus.DELIVERED, arrived)
