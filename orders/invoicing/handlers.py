@@ -8,14 +8,18 @@ from djmoney.money import Money
 
 from core.actor import Actor
 from core.models import OutboxEvent
+from core.money import zero
 from orders.invoicing.exceptions import InvalidRefund
-from orders.invoicing.models import Invoice
+from orders.invoicing.models import CreditNote, Invoice
 from orders.invoicing.selectors import credit_note_get, invoice_get
 from orders.invoicing.services import credit_note_issue, credit_note_pdf, invoice_issue_when_due, invoice_pdf
 from orders.models import Order
+from orders.payments.models import Payment, PaymentState
 from sellers.models import InvoiceTrigger
 
 ACTOR = Actor.system("invoicing")
+# A payment that ever held captured money.
+CAPTURED_STATES = (PaymentState.CAPTURED, PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED)
 
 
 def _seller_and_order(event: OutboxEvent) -> tuple[int, int]:
@@ -69,6 +73,35 @@ def on_payment_refunded(event: OutboxEvent) -> None:
         amount=refund_amount(event.payload),
         refund_reference=str(event.payload.get("refund_id") or event.event_id),
         reason=str(event.payload.get("reason") or ""),
+        actor=ACTOR,
+    )
+
+
+def on_line_cancelled(event: OutboxEvent) -> None:
+    """Units cancelled after the order's invoice was issued (a backorder given up once
+    the rest shipped) come off it in a credit note, unless a captured payment gives
+    the money back: that refund brings its own credit note (``on_payment_refunded``).
+    An unpaid order, an authorization (the capture takes the lower total) or one paid
+    on a marketplace gets the credit note here."""
+    if event.payload.get("change") != "line_cancelled":
+        return
+    seller_id, order_id = _seller_and_order(event)
+    if not Invoice.objects.filter(order_id=order_id).exists():
+        return  # the invoice, when issued, leaves the cancelled units out
+    if Payment.objects.filter(order_id=order_id, status__in=CAPTURED_STATES).exists():
+        return  # money was taken: refunds credit it (a handler run late must not add to them)
+    invoice = Invoice.objects.get(order_id=order_id)
+    credited = sum((note.total for note in CreditNote.objects.filter(invoice=invoice)), zero(invoice.currency))
+    cancelled = Money(Decimal(str(event.payload.get("amount_cancelled") or 0)), invoice.currency)
+    amount = min(cancelled, invoice.total - credited)
+    if amount.amount <= 0:
+        return
+    credit_note_issue(
+        seller_id=seller_id,
+        order_id=order_id,
+        amount=amount,
+        refund_reference=f"line-cancel:{event.event_id}",
+        reason="Units cancelled after invoicing",
         actor=ACTOR,
     )
 

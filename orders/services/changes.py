@@ -34,11 +34,11 @@ from sellers.models import Seller
 
 
 def _ensure_editable(order: Order, lines: list[OrderLine]) -> None:
-    if (
-        order.lifecycle not in EDITABLE_LIFECYCLES
-        or any(line.quantity_shipped for line in lines)
-        or lifecycle_before_hold(order) == Lifecycle.IN_FULFILLMENT  # held while the warehouse picks it
-    ):
+    if lifecycle_before_hold(order) == Lifecycle.IN_FULFILLMENT:
+        raise OrderNotEditable(
+            "The order was held while the warehouse had it: release it first.", details={"lifecycle": order.lifecycle}
+        )
+    if order.lifecycle not in EDITABLE_LIFECYCLES or any(line.quantity_shipped for line in lines):
         raise OrderNotEditable(details={"lifecycle": order.lifecycle})
 
 

@@ -11,6 +11,9 @@ from django.utils import timezone
 from core.models import OutboxEvent
 from inventory.models import BackorderPolicy, Stock
 from orders.exceptions import InvalidOrder, OrderNotEditable
+from orders.invoicing.handlers import on_line_cancelled
+from orders.invoicing.models import CreditNote
+from orders.invoicing.services import invoice_issue
 from orders.models import EventType, Order
 from orders.services.changes import order_line_cancel
 from orders.status import FulfillmentStatus, Lifecycle
@@ -20,6 +23,7 @@ from shipping.services.labels import shipment_label_buy
 from shipping.services.shipments import shipment_pick_start, shipment_ship
 from shipping.services.tracking import tracking_apply
 from shipping.status import TrackingStatus
+from tests.routing.outbox import dispatch
 from tests.shipping.conftest import STAFF, packed, placed
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +113,22 @@ def test_an_order_whose_parcels_all_arrived_is_delivered_once_its_waiting_rest_i
     order.refresh_from_db()
     assert order.lifecycle == Lifecycle.COMPLETED
     assert (order.fulfillment_status, order.delivered_at) == (FulfillmentStatus.DELIVERED, arrived)
+
+
+def test_waiting_units_cancelled_after_invoicing_come_off_the_invoice_in_a_credit_note(part_shipped):
+    order = part_shipped
+    invoice = invoice_issue(seller_id=order.seller_id, order_id=order.pk, actor=STAFF).document
+    assert invoice.total == order.total  # the whole order, waiting units too
+
+    order_line_cancel(
+        seller_id=order.seller_id, order_id=order.pk, line_id=order.lines.get().pk, quantity=None, actor=STAFF
+    )
+    dispatch("order.updated")
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
+    # Safe to run again (a relay retried): one credit note per cancellation.
+    on_line_cancelled(OutboxEvent.objects.filter(topic="order.updated", aggregate_id=str(order.pk)).last())
+
+    order.refresh_from_db()
+    (note,) = CreditNote.objects.filter(invoice=invoice)
+    assert note.total == invoice.total - order.total
+    assert note.refund_reference.startswith("line-cancel:")
