@@ -223,10 +223,11 @@ class OrderLineCancelApi(APIView):
         responses={200: OrderOutputSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Cancel open units of one line",
         description="Releases their stock and lowers the order total (money already captured for them is "
-        "refunded; units cancelled after invoicing get a credit note). Cancelling the last open units cancels "
-        "the order. Once the warehouse is picking the order or part of it has shipped, only units still "
-        "waiting for stock can be cancelled (400 on `quantity` past them, 409 `order_not_editable` when none "
-        "wait), and cancelling the last of them completes the order with what shipped.",
+        "refunded; the invoice, if issued already, gets a credit note, unless the last units go and the order is "
+        "cancelled). Cancelling the last open units cancels the order. Once the warehouse is picking the order "
+        "or part of it has shipped, only units still waiting for stock can be cancelled (400 on `quantity` past "
+        "them, 409 `order_not_editable` when none wait), and cancelling the last of them completes the order "
+        "with what shipped.",
     )
     def post(self, request, order_id: int, line_id: int):
         serializer = LineCancelInputSerializer(data=request.data)

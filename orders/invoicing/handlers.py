@@ -4,6 +4,7 @@ invoice per order, one credit note per refund, one stored PDF per document)."""
 
 from decimal import Decimal, InvalidOperation
 
+from django.db import transaction
 from djmoney.money import Money
 
 from core.actor import Actor
@@ -13,13 +14,12 @@ from orders.invoicing.exceptions import InvalidRefund
 from orders.invoicing.models import CreditNote, Invoice
 from orders.invoicing.selectors import credit_note_get, invoice_get
 from orders.invoicing.services import credit_note_issue, credit_note_pdf, invoice_issue_when_due, invoice_pdf
+from orders.locks import order_lock
 from orders.models import Order
-from orders.payments.models import Payment, PaymentState
+from orders.status import Lifecycle
 from sellers.models import InvoiceTrigger
 
 ACTOR = Actor.system("invoicing")
-# A payment that ever held captured money.
-CAPTURED_STATES = (PaymentState.CAPTURED, PaymentState.PARTIALLY_REFUNDED, PaymentState.REFUNDED)
 
 
 def _seller_and_order(event: OutboxEvent) -> tuple[int, int]:
@@ -61,49 +61,74 @@ def refund_amount(payload: dict) -> Money:
 
 def on_payment_refunded(event: OutboxEvent) -> None:
     """Every refund gets its credit note (and the order its invoice first, if it has
-    none), except money given back for units the order no longer has while it has no
-    invoice yet: the invoice, when issued, leaves those units out already, so a credit
-    note would count them twice."""
+    none), except money given back because the order changed (a line cancelled, a
+    capture that took more than the order came to cost): that credits only what the
+    invoice bills beyond the order, see ``_credit_what_the_invoice_overstates``."""
     seller_id, order_id = _seller_and_order(event)
-    if event.payload.get("adjusts_order") and not Invoice.objects.filter(order_id=order_id).exists():
+    reference = str(event.payload.get("refund_id") or event.event_id)
+    reason = str(event.payload.get("reason") or "")
+    if event.payload.get("adjusts_order"):
+        _credit_what_the_invoice_overstates(
+            seller_id=seller_id,
+            order_id=order_id,
+            up_to=refund_amount(event.payload),
+            reference=reference,
+            reason=reason,
+        )
         return
     credit_note_issue(
         seller_id=seller_id,
         order_id=order_id,
         amount=refund_amount(event.payload),
-        refund_reference=str(event.payload.get("refund_id") or event.event_id),
-        reason=str(event.payload.get("reason") or ""),
+        refund_reference=reference,
+        reason=reason,
         actor=ACTOR,
     )
 
 
 def on_line_cancelled(event: OutboxEvent) -> None:
     """Units cancelled after the order's invoice was issued (a backorder given up once
-    the rest shipped) come off it in a credit note, unless a captured payment gives
-    the money back: that refund brings its own credit note (``on_payment_refunded``).
-    An unpaid order, an authorization (the capture takes the lower total) or one paid
-    on a marketplace gets the credit note here."""
+    the rest shipped) come off it in a credit note, whether or not money goes back."""
     if event.payload.get("change") != "line_cancelled":
         return
     seller_id, order_id = _seller_and_order(event)
-    if not Invoice.objects.filter(order_id=order_id).exists():
-        return  # the invoice, when issued, leaves the cancelled units out
-    if Payment.objects.filter(order_id=order_id, status__in=CAPTURED_STATES).exists():
-        return  # money was taken: refunds credit it (a handler run late must not add to them)
-    invoice = Invoice.objects.get(order_id=order_id)
-    credited = sum((note.total for note in CreditNote.objects.filter(invoice=invoice)), zero(invoice.currency))
-    cancelled = Money(Decimal(str(event.payload.get("amount_cancelled") or 0)), invoice.currency)
-    amount = min(cancelled, invoice.total - credited)
-    if amount.amount <= 0:
-        return
-    credit_note_issue(
+    currency = Order.objects.values_list("currency", flat=True).get(pk=order_id)
+    _credit_what_the_invoice_overstates(
         seller_id=seller_id,
         order_id=order_id,
-        amount=amount,
-        refund_reference=f"line-cancel:{event.event_id}",
+        up_to=Money(Decimal(str(event.payload.get("amount_cancelled") or 0)), currency),
+        reference=f"line-cancel:{event.event_id}",
         reason="Units cancelled after invoicing",
-        actor=ACTOR,
     )
+
+
+def _credit_what_the_invoice_overstates(
+    *, seller_id: int, order_id: int, up_to: Money, reference: str, reason: str
+) -> None:
+    """A credit note for what the order's invoice, less its credit notes, bills beyond
+    what the order costs now, at most ``up_to``; nothing without an invoice (one drawn
+    later leaves the change out already). One change can arrive here twice (a line
+    cancel, then the refund of its money; a capture that landed after the cancel, then
+    its over-capture refund), in any order and in any relay worker: under the order's
+    lock, the first credits it and the second finds nothing left to credit."""
+    with transaction.atomic():
+        order = order_lock(seller_id=seller_id, order_id=order_id)
+        invoice = Invoice.objects.filter(order_id=order_id).first()
+        if invoice is None:
+            return
+        credited = sum((note.total for note in CreditNote.objects.filter(invoice=invoice)), zero(invoice.currency))
+        owed = zero(invoice.currency) if order.lifecycle == Lifecycle.CANCELLED else order.total
+        amount = min(up_to, invoice.total - credited - owed)
+        if amount.amount <= 0:
+            return
+        credit_note_issue(
+            seller_id=seller_id,
+            order_id=order_id,
+            amount=amount,
+            refund_reference=reference,
+            reason=reason,
+            actor=ACTOR,
+        )
 
 
 def on_invoice_issued(event: OutboxEvent) -> None:

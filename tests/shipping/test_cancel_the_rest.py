@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.models import OutboxEvent
 from inventory.models import BackorderPolicy, Stock
 from orders.exceptions import InvalidOrder, OrderNotEditable
-from orders.invoicing.handlers import on_line_cancelled
+from orders.invoicing.handlers import on_line_cancelled, on_payment_refunded
 from orders.invoicing.models import CreditNote
 from orders.invoicing.services import invoice_issue
 from orders.models import EventType, Order
@@ -132,3 +132,49 @@ def test_waiting_units_cancelled_after_invoicing_come_off_the_invoice_in_a_credi
     (note,) = CreditNote.objects.filter(invoice=invoice)
     assert note.total == invoice.total - order.total
     assert note.refund_reference.startswith("line-cancel:")
+
+
+def test_an_invoice_drawn_after_the_cancel_is_not_credited_again(part_shipped):
+    """The shipment's invoice is issued by the relay after the waiting rest was
+    cancelled: it bills the order as it is, and nothing is credited."""
+    order = part_shipped
+    order_line_cancel(
+        seller_id=order.seller_id, order_id=order.pk, line_id=order.lines.get().pk, quantity=None, actor=STAFF
+    )
+    invoice = invoice_issue(seller_id=order.seller_id, order_id=order.pk, actor=STAFF).document
+
+    dispatch("order.updated")
+
+    order.refresh_from_db()
+    assert invoice.total == order.total
+    assert not CreditNote.objects.exists()
+
+
+def test_a_cancel_and_the_refund_of_its_money_credit_the_invoice_once_in_any_order(part_shipped):
+    """A capture that landed at the old total is refunded the difference later
+    (``adjusts_order``): the line cancel's credit note already took it off."""
+    order = part_shipped
+    invoice = invoice_issue(seller_id=order.seller_id, order_id=order.pk, actor=STAFF).document
+    order_line_cancel(
+        seller_id=order.seller_id, order_id=order.pk, line_id=order.lines.get().pk, quantity=None, actor=STAFF
+    )
+    order.refresh_from_db()
+    cancelled = invoice.total - order.total
+    dispatch("order.updated")
+    refunded = OutboxEvent(
+        topic="payment.refunded",
+        seller_id=order.seller_id,
+        aggregate_type="payment",
+        aggregate_id="1",
+        payload={
+            "order_id": order.pk,
+            "refund_id": "re_over_capture",
+            "amount": str(cancelled.amount),
+            "currency": str(cancelled.currency),
+            "adjusts_order": True,
+        },
+    )
+
+    on_payment_refunded(refunded)
+
+    assert [note.total for note in CreditNote.objects.filter(invoice=invoice)] == [cancelled]
