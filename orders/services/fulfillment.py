@@ -20,8 +20,9 @@ from inventory.models import KitComponent, ProductKind
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.models import EventType, Order, OrderEvent, OrderLine
+from orders.services.allocation import line_fulfillment
 from orders.services.lifecycle import LIFECYCLE_TIMESTAMPS, ensure_transition
-from orders.status import Lifecycle, LineQuantities, derive_fulfillment
+from orders.status import Lifecycle
 
 # Lifecycles in which an order may be picked and shipped.
 FULFILLABLE = frozenset({Lifecycle.CONFIRMED, Lifecycle.IN_FULFILLMENT})
@@ -71,22 +72,7 @@ def _lines(order: Order) -> list[OrderLine]:
 
 
 def _refresh_fulfillment(order: Order, *, delivered: bool, actor: Actor) -> list[OrderEvent]:
-    # A line's open units are either allocated or backordered (orders.services.allocation).
-    lines = _lines(order)
-    status = derive_fulfillment(
-        (
-            LineQuantities(
-                quantity=line.quantity,
-                allocated=line.quantity_open - line.quantity_backordered,
-                shipped=line.quantity_shipped,
-                cancelled=line.quantity_cancelled,
-                returned=line.quantity_returned,
-                backordered=line.quantity_backordered,
-            )
-            for line in lines
-        ),
-        delivered=delivered,
-    )
+    status = line_fulfillment(_lines(order), delivered=delivered)
     if status == order.fulfillment_status:
         return []
     before, order.fulfillment_status = order.fulfillment_status, status
