@@ -11,9 +11,15 @@ from core.actor import Actor
 from core.models import OutboxEvent
 from core.money import zero
 from orders.invoicing.exceptions import InvalidRefund
-from orders.invoicing.models import CreditNote, Invoice
+from orders.invoicing.models import Invoice
 from orders.invoicing.selectors import credit_note_get, invoice_get
-from orders.invoicing.services import credit_note_issue, credit_note_pdf, invoice_issue_when_due, invoice_pdf
+from orders.invoicing.services import (
+    credit_note_issue,
+    credit_note_pdf,
+    invoice_issue_when_due,
+    invoice_left_to_credit,
+    invoice_pdf,
+)
 from orders.locks import order_lock
 from orders.models import Order
 from orders.status import Lifecycle
@@ -116,9 +122,8 @@ def _credit_what_the_invoice_overstates(
         invoice = Invoice.objects.filter(order_id=order_id).first()
         if invoice is None:
             return
-        credited = sum((note.total for note in CreditNote.objects.filter(invoice=invoice)), zero(invoice.currency))
         owed = zero(invoice.currency) if order.lifecycle == Lifecycle.CANCELLED else order.total
-        amount = min(up_to, invoice.total - credited - owed)
+        amount = min(up_to, invoice_left_to_credit(invoice) - owed)
         if amount.amount <= 0:
             return
         credit_note_issue(

@@ -194,6 +194,12 @@ def _invoice_issue_locked(order: Order, *, seller: Seller, actor: Actor, trigger
     return Issued(document=invoice, created=True)
 
 
+def invoice_left_to_credit(invoice: Invoice) -> Money:
+    """The invoice's total less its credit notes."""
+    credited = CreditNote.objects.filter(invoice_id=invoice.pk)
+    return invoice.total - sum((note.total for note in credited), zero(invoice.currency))
+
+
 def credit_note_issue(
     *, seller_id: int, order_id: int, amount: Money, refund_reference: str, actor: Actor, reason: str = ""
 ) -> Issued:
@@ -214,8 +220,7 @@ def credit_note_issue(
             raise InvalidRefund(details={"currency": [f"The order is in {order.currency}."]})
         seller = Seller.objects.get(pk=seller_id)
         invoice = _invoice_issue_locked(order, seller=seller, actor=actor, trigger=DocumentTrigger.REFUND).document
-        credited = sum((note.total for note in CreditNote.objects.filter(invoice_id=invoice.pk)), zero(order.currency))
-        left = invoice.total - credited
+        left = invoice_left_to_credit(invoice)
         if amount > left:
             raise CreditExceedsInvoice(
                 details={"amount": _amount(amount), "left_to_credit": _amount(left), "currency": currency}
