@@ -108,22 +108,42 @@ def on_line_cancelled(event: OutboxEvent) -> None:
     )
 
 
+def on_order_cancelled(event: OutboxEvent) -> None:
+    """An order cancelled after its invoice was issued (by hand, or on a capture) owes
+    nothing: the invoice, less its credit notes, is credited in full, whether money
+    goes back through Waybill (the cancel's refund credits nothing more), outside it
+    (a marketplace refunds the buyer) or not at all."""
+    seller_id, order_id = _seller_and_order(event)
+    cancel_reason = str(event.payload.get("reason") or "")
+    _credit_what_the_invoice_overstates(
+        seller_id=seller_id,
+        order_id=order_id,
+        up_to=None,
+        reference=f"order-cancel:{event.event_id}",
+        reason=f"Order cancelled: {cancel_reason}" if cancel_reason else "Order cancelled",
+    )
+
+
 def _credit_what_the_invoice_overstates(
-    *, seller_id: int, order_id: int, up_to: Money, reference: str, reason: str
+    *, seller_id: int, order_id: int, up_to: Money | None, reference: str, reason: str
 ) -> None:
     """A credit note for what the order's invoice, less its credit notes, bills beyond
-    what the order costs now, at most ``up_to``; nothing without an invoice (one drawn
-    later leaves the change out already). One change can arrive here twice (a line
+    what the order costs now, at most ``up_to`` (None: all of it); nothing without an
+    invoice (one drawn later leaves the change out already, and a cancelled order gets
+    none). One change can arrive here twice (a line
     cancel, then the refund of its money; a capture that landed after the cancel, then
     its over-capture refund), in any order and in any relay worker: under the order's
-    lock, the first credits it and the second finds nothing left to credit."""
+    lock, the first credits it and the second finds nothing left to credit. So do an
+    order's cancellation and the refund of its payment."""
     with transaction.atomic():
         order = order_lock(seller_id=seller_id, order_id=order_id)
         invoice = Invoice.objects.filter(order_id=order_id).first()
         if invoice is None:
             return
         owed = zero(invoice.currency) if order.lifecycle == Lifecycle.CANCELLED else order.total
-        amount = min(up_to, invoice_left_to_credit(invoice) - owed)
+        amount = invoice_left_to_credit(invoice) - owed
+        if up_to is not None:
+            amount = min(up_to, amount)
         if amount.amount <= 0:
             return
         credit_note_issue(

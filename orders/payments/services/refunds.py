@@ -45,8 +45,10 @@ class RefundInput:
     fingerprint: str = ""
 
 
-# Idempotency-key prefixes of the refunds Waybill makes to match a smaller order.
-ORDER_ADJUSTMENT_KEYS = ("line-cancel:", "over-capture:")
+# Idempotency-key prefixes of the refunds Waybill makes to match a smaller order (a
+# line cancelled, a capture that came late) or a cancelled one: invoicing credits what
+# the change took off the invoice, from the change itself, whichever comes first.
+ORDER_ADJUSTMENT_KEYS = ("line-cancel:", "over-capture:", "cancel:")
 
 
 def refundable(payment: Payment) -> Money:
