@@ -18,6 +18,15 @@ def _with_lines(queryset: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
+def order_has_shipped(order: Order, lines: list[OrderLine]) -> bool:
+    """Whether anything of the order has left a warehouse: a shipped unit, or a shipped
+    parcel that carried only part of a kit (a kit line counts whole kits shipped, so it
+    can say 0 while components are on their way)."""
+    return any(line.quantity_shipped for line in lines) or (
+        OrderEvent.objects.filter(order=order, type=EventType.SHIPMENT_SHIPPED).exists()
+    )
+
+
 def order_attach_written(order: Order, lines: list[OrderLine], allocations: list[Allocation]) -> Order:
     """Give an order just written the related rows ``_with_lines`` would prefetch, from
     the objects that wrote them, so rendering it reads nothing back. Fills the cache

@@ -22,7 +22,7 @@ from orders.finance.tax.base import TAX_METADATA_KEY
 from orders.finance.tax.calculation import order_total, tax_on
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
-from orders.selectors import lifecycle_before_hold
+from orders.selectors import lifecycle_before_hold, order_has_shipped
 from orders.services.allocation import allocation_rows, line_fulfillment, order_destination, release_line_units
 from orders.services.fulfillment import delivered_in_full_at
 from orders.services.inputs import AddressInput, LineInput
@@ -225,7 +225,7 @@ def order_line_cancel(
         ]
         if not any(candidate.quantity_open for candidate in lines):
             # Nothing left to send: cancelled, or complete if part of it shipped.
-            shipped = any(candidate.quantity_shipped for candidate in lines)
+            shipped = order_has_shipped(order, lines)
             after = Lifecycle.COMPLETED if shipped else Lifecycle.CANCELLED
             ensure_transition(current=order.lifecycle, requested=after)
             events.append(status_changed_event(order, before=order.lifecycle, after=after, actor=actor, reason=reason))

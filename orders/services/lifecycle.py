@@ -12,6 +12,7 @@ from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import Allocation, EventType, HoldResolution, Order, OrderEvent, OrderHold, OrderLine
+from orders.selectors import order_has_shipped
 from orders.status import LIFECYCLE_TRANSITIONS, FulfillmentStatus, Lifecycle
 
 LIFECYCLE_TIMESTAMPS = {
@@ -77,7 +78,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
         before = order.lifecycle
         ensure_transition(current=before, requested=Lifecycle.CANCELLED)
         lines = list(OrderLine.objects.filter(order=order))
-        if any(line.quantity_shipped for line in lines):
+        if order_has_shipped(order, lines):
             raise InvalidTransition(
                 current=before,
                 requested=Lifecycle.CANCELLED,
