@@ -334,7 +334,7 @@ class ShipmentAdmin(SellerScopedAdminMixin, admin.ModelAdmin):
                     note = " Everything is in: close the box." if result.complete else ""
                     self.message_user(
                         request,
-                        f"{result.line.sku}: {result.line.quantity_packed} of {result.line.quantity} scanned.{note}",
+                        f"{result.line.sku}: {result.scanned} of {result.needed} scanned.{note}",
                         messages.SUCCESS,
                     )
             except ApplicationError as exc:

@@ -271,13 +271,17 @@ def _wave_refresh(wave_id: int | None) -> None:
 
 @dataclass(frozen=True)
 class ScanResult:
-    line: ShipmentLine
+    line: ShipmentLine  # the last line the scan counted on
     complete: bool  # every line of the shipment is fully scanned
+    scanned: int  # of this product on the whole shipment, this scan included
+    needed: int  # of this product on the whole shipment
 
 
 def shipment_scan(*, seller_id: int, shipment_id: int, code: str, quantity: int = 1) -> ScanResult:
     """A packer scans (or types) a barcode or SKU. An item that is not on the shipment,
-    or one more than it needs, is refused and nothing is counted."""
+    or one more than it needs, is refused and nothing is counted. A product on several
+    lines (sold alone and in a kit) is counted on them in turn, so "3 × CANDLE" fills
+    a line of 2 and a line of 1."""
     code = code.strip()
     if not code:
         raise ScanRefused("Scan a barcode or type a SKU.", details={"code": ["This field is required."]})
@@ -296,17 +300,25 @@ def shipment_scan(*, seller_id: int, shipment_id: int, code: str, quantity: int 
             raise ScanRefused(
                 f"{code} is not in shipment {shipment.number}.", details={"code": [code], "expected": _left(lines)}
             )
-        line = next((line for line in matching if line.quantity - line.quantity_packed >= quantity), None)
-        if line is None:
-            wanted = sum(line.quantity for line in matching)
+        needed = sum(line.quantity for line in matching)
+        if sum(line.quantity - line.quantity_packed for line in matching) < quantity:
             raise ScanRefused(
-                f"Too many: shipment {shipment.number} needs {wanted} of {matching[0].sku} in all.",
+                f"Too many: shipment {shipment.number} needs {needed} of {matching[0].sku} in all.",
                 details={"code": [code], "expected": _left(lines)},
             )
-        ShipmentLine.objects.filter(pk=line.pk).update(quantity_packed=F("quantity_packed") + quantity)
-        line.quantity_packed += quantity
+        left = quantity
+        for line in matching:
+            counted = min(left, line.quantity - line.quantity_packed)
+            if counted:
+                ShipmentLine.objects.filter(pk=line.pk).update(quantity_packed=F("quantity_packed") + counted)
+                line.quantity_packed += counted
+                left -= counted
+                last = line
+            if not left:
+                break
         complete = all(each.quantity_packed == each.quantity for each in lines)
-    return ScanResult(line=line, complete=complete)
+    scanned = sum(line.quantity_packed for line in matching)
+    return ScanResult(line=last, complete=complete, scanned=scanned, needed=needed)
 
 
 def shipment_scan_idempotent(
