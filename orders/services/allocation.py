@@ -427,48 +427,61 @@ def _excess_at(stock_id: int) -> int:
     return held - Stock.objects.select_for_update().get(pk=stock_id).allocated
 
 
+def _kit_may_have_left_in_part(order: Order) -> bool:
+    """An order with a kit line and a parcel shipped: the parcel may have carried part
+    of a kit, which then cannot wait for stock as a whole kit."""
+    return (
+        OrderLine.objects.filter(order=order, product__kind=ProductKind.KIT).exists()
+        and OrderEvent.objects.filter(order=order, type=EventType.SHIPMENT_SHIPPED).exists()
+    )
+
+
 def stock_shortfall_reconcile(*, stock_id: int, actor: Actor = SYSTEM) -> int:
     """A count or an adjustment found fewer units than were allocated in a stock row;
     inventory cut its ``allocated`` already. Take the missing units off the newest open
-    orders' allocations there and route them again, never from an order the warehouse
-    is already picking (its box is what it is: its shipment will be short, and that is
-    logged). Returns the orders touched."""
+    orders' allocations there and route them again (what no other warehouse covers
+    waits as a backorder). Orders the warehouse is already picking lose units only when
+    the orders not yet started cannot make up the shortfall: their picked or packed
+    shipment is then cut to what they still hold (the shipping app's sync does that on
+    ``order.updated``). An order one of whose kits may have shipped in part is left as
+    it is (logged). Returns the orders touched."""
     stock = Stock.objects.select_related("warehouse").get(pk=stock_id)
-    candidates = list(
-        dict.fromkeys(
-            Allocation.objects.filter(stock_id=stock_id, line__order__lifecycle__in=MOVABLE_LIFECYCLES)
-            .order_by("-line__order__placed_at", "-line__order_id")
-            .values_list("line__order_id", flat=True)
-        )
+    holders = (
+        Allocation.objects.filter(stock_id=stock_id, line__order__lifecycle__in=WAITING_LIFECYCLES)
+        .order_by("-line__order__placed_at", "-line__order_id")
+        .values_list("line__order_id", flat=True)
     )
+    candidates = list(dict.fromkeys(holders))
     touched = 0
-    for order_id in candidates:
-        # Lock order: the order first, then the stock row (as every order change does).
-        with transaction.atomic():
-            order = order_lock(seller_id=stock.seller_id, order_id=order_id)
-            excess = _excess_at(stock_id)
-            if excess <= 0:
-                return touched
-            if not stock_may_move(order):
-                continue
-            mine = Allocation.objects.filter(stock_id=stock_id, line__order=order).aggregate(total=Sum("quantity"))
-            forgive = min(excess, mine["total"] or 0)
-            if not forgive:
-                continue
-            _reroute(
-                order,
-                _units_at(order, stock_filter={"stock_id": stock_id}, budget=forgive),
-                why=f"A stock count in {stock.warehouse.code} found fewer units than were allocated.",
-                actor=actor,
-                forgiven={stock_id: forgive},
-                from_stock_ids={stock_id},
-            )
-            touched += 1
+    # Two passes: orders whose stock may still move first, then those being picked.
+    for picking in (False, True):
+        for order_id in candidates:
+            # Lock order: the order first, then the stock row (as every order change does).
+            with transaction.atomic():
+                order = order_lock(seller_id=stock.seller_id, order_id=order_id)
+                excess = _excess_at(stock_id)
+                if excess <= 0:
+                    return touched
+                if order.lifecycle not in WAITING_LIFECYCLES or stock_may_move(order) == picking:
+                    continue
+                if picking and _kit_may_have_left_in_part(order):
+                    continue  # a kit waits whole: one whose parts have shipped cannot
+                mine = Allocation.objects.filter(stock_id=stock_id, line__order=order).aggregate(total=Sum("quantity"))
+                forgive = min(excess, mine["total"] or 0)
+                if not forgive:
+                    continue
+                _reroute(
+                    order,
+                    _units_at(order, stock_filter={"stock_id": stock_id}, budget=forgive),
+                    why=f"A stock count in {stock.warehouse.code} found fewer units than were allocated.",
+                    actor=actor,
+                    forgiven={stock_id: forgive},
+                    from_stock_ids={stock_id},
+                )
+                touched += 1
     with transaction.atomic():
         if (excess := _excess_at(stock_id)) > 0:
-            logger.error(
-                "Stock %s (%s): %s missing units are held by orders already being picked", stock_id, stock, excess
-            )
+            logger.error("Stock %s (%s): %s missing units are still held by orders", stock_id, stock, excess)
     return touched
 
 

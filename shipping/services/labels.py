@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.actor import Actor
 from orders.models import EventType, Order
 from orders.services.fulfillment import order_shipment_event
+from orders.status import Lifecycle
 from shipping.carriers import carrier_backend
 from shipping.carriers.base import Address, LabelPurchase, LabelRef, ParcelSpec, RateQuote, ShipmentRequest
 from shipping.exceptions import CarrierError, InvalidShipping, LabelConflict, NoRateAvailable, ShipmentNotFound
@@ -168,7 +169,14 @@ def _choose(
     return chosen, best.service_code
 
 
-def _ensure_label_free(shipment: Shipment) -> None:
+def _ensure_label_free(shipment: Shipment, order: Order) -> None:
+    if order.lifecycle == Lifecycle.CANCELLED:
+        # Its shipments are cancelled once the relay reaches the cancellation; until
+        # then no postage is paid for a parcel that will not leave.
+        raise LabelConflict(
+            f"Order #{order.number} is cancelled: shipment {shipment.number} gets no label.",
+            details={"lifecycle": order.lifecycle},
+        )
     if shipment.status not in LABEL_STATUSES:
         raise LabelConflict(
             f"Shipment {shipment.number} is {shipment.status}: its label can no longer change.",
@@ -192,7 +200,7 @@ def shipment_label_buy(
 ) -> Shipment:
     """Buy a label (or, with the manual carrier, record the typed tracking number)."""
     shipment = _shipment_read(seller_id=seller_id, shipment_id=shipment_id)
-    _ensure_label_free(shipment)
+    _ensure_label_free(shipment, shipment.order)
     fingerprint = label_fingerprint(shipment.order, shipment)
     request = shipment_request(shipment)
     carrier, service_code = _choose(shipment, request, carrier_id=carrier_id, service_code=service_code)
@@ -237,7 +245,7 @@ def _label_store(
     purchase): if the order changed meanwhile, shipping will refuse it."""
     with transaction.atomic():
         order, shipment = lock_order_and_shipment(seller_id=seller_id, shipment_id=shipment_id)
-        _ensure_label_free(shipment)
+        _ensure_label_free(shipment, order)
         now = timezone.now()
         shipment.carrier = carrier
         shipment.service_code = purchase.service_code

@@ -98,8 +98,10 @@ def shipments_sync(*, seller_id: int, order_id: int, actor: Actor) -> list[Shipm
             # after commit (a network call).
             _cancel(shipments, order=order, actor=actor)
             return []
+        # Even a held order's picked box holds only what the order still holds.
+        shipments = _cut_to_allocations(order, shipments, actor=actor)
         if order.lifecycle not in FULFILLABLE:
-            return shipments  # held: left as they are until released
+            return shipments  # held: otherwise left as they are until released
         wanted = _unclaimed(order, shipments)
         pending = {s.warehouse_id: s for s in shipments if s.status in REBUILDABLE}
         kept = [s for s in shipments if s.status not in REBUILDABLE]
@@ -114,6 +116,64 @@ def shipments_sync(*, seller_id: int, order_id: int, actor: Actor) -> list[Shipm
         _cancel(list(pending.values()), order=order, actor=actor)
         _void_stale_labels(order, kept)
     return kept
+
+
+def _cut_to_allocations(order: Order, shipments: list[Shipment], *, actor: Actor) -> list[Shipment]:
+    """A picked or packed shipment carries only units the order still holds. A stock
+    count that found units missing can take them off an order being picked (see
+    ``orders.services.allocation.stock_shortfall_reconcile``): its newest shipments'
+    lines are cut to match, a packed box is opened again to take them out (its label
+    no longer matches and is voided), and a shipment left with nothing is cancelled.
+    Returns the shipments still open."""
+    touched = {s.pk: s for s in shipments if s.status not in REBUILDABLE}
+    if not touched:
+        return shipments
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    for line_id, stock_id, quantity in Allocation.objects.filter(line__order=order).values_list(
+        "line_id", "stock_id", "quantity"
+    ):
+        held[(line_id, stock_id)] += quantity
+    lines = list(ShipmentLine.objects.filter(shipment_id__in=touched).order_by("-shipment_id", "-pk"))
+    carried: dict[tuple[int, int], int] = defaultdict(int)
+    for line in lines:
+        carried[(line.order_line_id, line.stock_id)] += line.quantity
+    cut: dict[int, list[dict]] = defaultdict(list)
+    for line in lines:
+        key = (line.order_line_id, line.stock_id)
+        excess = min(carried[key] - held[key], line.quantity)
+        if excess <= 0:
+            continue
+        carried[key] -= excess
+        line.quantity -= excess
+        if line.quantity:
+            line.quantity_packed = min(line.quantity_packed, line.quantity)
+            line.save(update_fields=["quantity", "quantity_packed"])
+        else:
+            line.delete()
+        cut[line.shipment_id].append({"sku": line.sku, "quantity": excess})
+    if not cut:
+        return shipments
+    emptied = []
+    for shipment_id, removed in sorted(cut.items()):
+        shipment = touched[shipment_id]
+        if not shipment.lines.exists():
+            emptied.append(shipment)
+            continue
+        before = shipment.status
+        if before == ShipmentStatus.PACKED:
+            ensure_shipment_transition(shipment, ShipmentStatus.PICKING)
+            shipment.status = ShipmentStatus.PICKING
+            shipment.save(update_fields=["status", "updated_at"])
+            _wave_refresh(shipment.wave_id)
+        order_shipment_event(
+            order=order,
+            type=EventType.SHIPMENT_STATUS_CHANGED,
+            shipment=shipment_ref(shipment),
+            actor=actor,
+            data={"before": before, "after": shipment.status, "removed": removed, "why": "stock short"},
+        )
+    _cancel(emptied, order=order, actor=actor)
+    return [s for s in shipments if s not in emptied]
 
 
 def _void_stale_labels(order: Order, shipments: list[Shipment]) -> None:
