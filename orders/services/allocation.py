@@ -136,6 +136,14 @@ def _save_allocations(rows: list[Allocation]) -> None:
     Allocation.objects.bulk_create(new)
 
 
+def shortfall_unreconciled(stock_ids: Collection[int]) -> dict[int, int]:
+    """Per stock row, the units a short count already took off its ``allocated`` that
+    its allocations still hold, because the ``stock.shortfall`` event has not been
+    handled yet: releasing an allocation there must not give them back a second time
+    (inventory would refuse, 409). The rows are locked, after the caller's order."""
+    return {stock_id: excess for stock_id in sorted(set(stock_ids)) if (excess := _excess_at(stock_id)) > 0}
+
+
 def release_line_units(
     line: OrderLine,
     units: int,
@@ -148,12 +156,14 @@ def release_line_units(
     and give their stock back: first from the stock rows ``from_stock_ids`` (a short
     row, a closed warehouse's rows), then the newest allocations first. ``forgiven``
     maps stock ids to units inventory already took back itself (a short count): those
-    are removed from the allocations without being released a second time. The caller
-    adjusts the line."""
+    are removed from the allocations without being released a second time; by default,
+    whatever a short count took that is not reconciled yet. The caller adjusts the
+    line."""
     released = []
     allocations = list(Allocation.objects.filter(line=line).select_related("stock__warehouse").order_by("-id"))
     allocations.sort(key=lambda allocation: allocation.stock_id not in from_stock_ids)  # stable: newest first within
-    forgiven = forgiven if forgiven is not None else {}
+    if forgiven is None:
+        forgiven = shortfall_unreconciled({allocation.stock_id for allocation in allocations})
     to_release: dict[tuple[int, int], int] = defaultdict(int)
     for product_id, per_unit in components:
         need = units * per_unit
@@ -423,8 +433,11 @@ def _units_at(order: Order, *, stock_filter: dict, budget: int | None = None) ->
 
 def _excess_at(stock_id: int) -> int:
     """Units the stock row's allocations hold beyond what the row still counts."""
+    # The row is locked first: the allocations are then summed as of after every change
+    # that held the lock before (another order's release, a placement) committed.
+    allocated = Stock.objects.select_for_update().get(pk=stock_id).allocated
     held = Allocation.objects.filter(stock_id=stock_id).aggregate(total=Sum("quantity"))["total"] or 0
-    return held - Stock.objects.select_for_update().get(pk=stock_id).allocated
+    return held - allocated
 
 
 def _kit_may_have_left_in_part(order: Order) -> bool:

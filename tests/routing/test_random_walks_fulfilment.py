@@ -35,7 +35,7 @@ from orders.invoicing.models import Invoice
 from orders.invoicing.services import invoice_left_to_credit
 from orders.models import Allocation, Order, OrderLine
 from orders.services import AddressInput, order_cancel
-from orders.services.allocation import line_fulfillment, order_allocation_override
+from orders.services.allocation import line_fulfillment, order_allocation_override, warehouse_orders_reroute
 from orders.services.changes import order_line_cancel, order_shipping_address_update
 from orders.services.holds import order_hold_cancel, order_hold_place, order_hold_release
 from orders.status import Lifecycle
@@ -792,3 +792,44 @@ def test_no_label_is_bought_for_an_order_cancelled_before_its_shipments_are(sell
         )
     shipment.refresh_from_db()
     assert shipment.tracking_number == ""
+
+
+def _short_before_the_relay(seller):
+    """3 LAMP held in WEST, then an adjustment finds them gone: inventory cut the row's
+    ``allocated`` at once, the order's allocation waits for ``stock.shortfall``."""
+    west = WarehouseFactory(seller=seller, code="WEST", ships_to=["US"])
+    lamp = ProductFactory(seller=seller, sku="LAMP")
+    stock_receive(product=lamp, warehouse=west, quantity=3, actor=STAFF)
+    order = call(place, seller=seller, lines=[("LAMP", 3)], shipping_address=US)
+    dispatch()
+    return west, lamp, order
+
+
+def test_a_warehouse_closed_then_counted_short_before_the_relay_reroutes_its_orders(seller):
+    west, lamp, order = _short_before_the_relay(seller)
+    call(warehouse_set_active, warehouse=west, active=False, actor=STAFF)  # warehouse.deactivated queued
+    call(stock_adjust, product=lamp, warehouse=west, delta=-3, reason="lost", actor=STAFF)  # stock.shortfall queued
+    stock = Stock.objects.get(product=lamp, warehouse=west)
+    assert (stock.on_hand, stock.allocated, Allocation.objects.get(stock=stock).quantity) == (0, 0, 3)
+
+    # The older event first: before, the re-route gave back 3 units the row no longer
+    # counted, inventory refused (StockConflict) and the order stayed in the closed warehouse.
+    call(warehouse_orders_reroute, warehouse_id=west.pk)
+    dispatch()
+
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.allocated) == (0, 0)
+    assert not Allocation.objects.filter(stock=stock).exists()
+    assert order.lines.get().quantity_backordered == 3
+
+
+def test_an_order_counted_short_can_be_cancelled_before_the_relay(seller):
+    west, lamp, order = _short_before_the_relay(seller)
+    call(stock_adjust, product=lamp, warehouse=west, delta=-2, reason="lost", actor=STAFF)
+
+    call(order_cancel, seller_id=seller.pk, order_id=order.pk, actor=STAFF)  # was a 409 until the relay ran
+    dispatch()
+
+    stock = Stock.objects.get(product=lamp, warehouse=west)
+    assert (stock.on_hand, stock.allocated) == (1, 0)
+    assert not Allocation.objects.exists()
