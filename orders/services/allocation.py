@@ -31,7 +31,7 @@ from orders.events import order_announce, order_event
 from orders.exceptions import InvalidOrder, OrderNotEditable
 from orders.locks import order_lock
 from orders.models import Allocation, DeliveryMethod, EventType, Order, OrderEvent, OrderLine
-from orders.selectors import lifecycle_before_hold
+from orders.selectors import lifecycle_before_hold, order_has_shipped
 from orders.status import Lifecycle, LineQuantities, derive_fulfillment
 from orders.tasks import backorders_fill_task, stock_shortfall_reconcile_task, warehouse_orders_reroute_task
 
@@ -162,20 +162,16 @@ def release_line_units(
     released = []
     allocations = list(Allocation.objects.filter(line=line).select_related("stock__warehouse").order_by("-id"))
     allocations.sort(key=lambda allocation: allocation.stock_id not in from_stock_ids)  # stable: newest first within
-    if forgiven is None:
+    if forgiven is None:  # read before the allocations change below
         forgiven = shortfall_unreconciled({allocation.stock_id for allocation in allocations})
-    to_release: dict[tuple[int, int], int] = defaultdict(int)
+    taken: list[tuple[Stock, int]] = []
     for product_id, per_unit in components:
         need = units * per_unit
         for allocation in (a for a in allocations if a.stock.product_id == product_id):
             if not need:
                 break
             take = min(need, allocation.quantity)
-            free = min(take, forgiven.get(allocation.stock_id, 0))
-            if free:
-                forgiven[allocation.stock_id] -= free
-            if take - free:
-                to_release[(product_id, allocation.stock.warehouse_id)] += take - free
+            taken.append((allocation.stock, take))
             if take == allocation.quantity:
                 allocation.delete()
             else:
@@ -183,9 +179,27 @@ def release_line_units(
                 allocation.quantity -= take
             released.append({"warehouse": allocation.stock.warehouse.code, "product_id": product_id, "quantity": take})
             need -= take
+    stock_give_back(taken, forgiven=forgiven)
+    return released
+
+
+def stock_give_back(taken: Iterable[tuple[Stock, int]], *, forgiven: dict[int, int] | None = None) -> None:
+    """Give back to stock the units taken off allocations (stock row, units), less what
+    inventory already took back itself (``forgiven``, stock id → units, used up as it
+    goes; by default whatever a short count took that is not reconciled yet, which is
+    read from the allocations: call it before deleting them)."""
+    taken = list(taken)
+    if forgiven is None:
+        forgiven = shortfall_unreconciled({stock.pk for stock, _ in taken})
+    to_release: dict[tuple[int, int], int] = defaultdict(int)
+    for stock, units in taken:
+        free = min(units, forgiven.get(stock.pk, 0))
+        if free:
+            forgiven[stock.pk] -= free
+        if units > free:
+            to_release[(stock.product_id, stock.warehouse_id)] += units - free
     if to_release:
         stock_release(lines=[StockLine(p, w, q) for (p, w), q in to_release.items()])
-    return released
 
 
 def _components(lines: Iterable[OrderLine]) -> Components:
@@ -443,10 +457,8 @@ def _excess_at(stock_id: int) -> int:
 def _kit_may_have_left_in_part(order: Order) -> bool:
     """An order with a kit line and a parcel shipped: the parcel may have carried part
     of a kit, which then cannot wait for stock as a whole kit."""
-    return (
-        OrderLine.objects.filter(order=order, product__kind=ProductKind.KIT).exists()
-        and OrderEvent.objects.filter(order=order, type=EventType.SHIPMENT_SHIPPED).exists()
-    )
+    lines = list(OrderLine.objects.filter(order=order).select_related("product"))
+    return any(line.product.kind == ProductKind.KIT for line in lines) and order_has_shipped(order, lines)
 
 
 def stock_shortfall_reconcile(*, stock_id: int, actor: Actor = SYSTEM) -> int:

@@ -7,13 +7,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.actor import Actor
-from inventory.services import StockLine, stock_release
 from orders.events import order_announce, order_event, status_changed_event
 from orders.exceptions import InvalidTransition
 from orders.locks import order_lock
 from orders.models import Allocation, EventType, HoldResolution, Order, OrderEvent, OrderHold, OrderLine
 from orders.selectors import order_has_shipped
-from orders.services.allocation import shortfall_unreconciled
+from orders.services.allocation import stock_give_back
 from orders.status import LIFECYCLE_TRANSITIONS, FulfillmentStatus, Lifecycle
 
 LIFECYCLE_TIMESTAMPS = {
@@ -87,15 +86,7 @@ def order_cancel(*, seller_id: int, order_id: int, actor: Actor, reason: str = "
             )
         allocations = list(Allocation.objects.filter(line__order=order).select_related("stock", "line"))
         if allocations:
-            forgiven = shortfall_unreconciled({a.stock_id for a in allocations})
-            to_release = []
-            for a in allocations:
-                free = min(a.quantity, forgiven.get(a.stock_id, 0))
-                forgiven[a.stock_id] = forgiven.get(a.stock_id, 0) - free
-                if a.quantity > free:
-                    to_release.append(StockLine(a.stock.product_id, a.stock.warehouse_id, a.quantity - free))
-            if to_release:
-                stock_release(lines=to_release)
+            stock_give_back((a.stock, a.quantity) for a in allocations)
             Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
         OrderLine.objects.filter(order=order).update(
             quantity_cancelled=F("quantity") - F("quantity_shipped"), quantity_backordered=0
