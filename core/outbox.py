@@ -55,7 +55,9 @@ def outbox_record(
     event = OutboxEvent(
         topic=topic, seller_id=seller_id, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id), payload=payload
     )
-    insert_rows([event])  # every change writes one: see core.fastsql
+    # Every change writes one (see core.fastsql); nothing waits for its key, so inside
+    # deferred_writes it goes with the change's next statement.
+    insert_rows([event], deferred=True)
     # robust: the change has committed by then; a failed publish must not fail the
     # caller, since the sweep relays whatever was not published.
     transaction.on_commit(outbox_relay_soon, robust=True)

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from core.actor import Actor
-from core.fastsql import placeholders
+from core.fastsql import placeholders, write
 from core.outbox import outbox_record
 from inventory.exceptions import InsufficientStock, InvalidStockChange, StockConflict
 from inventory.locks import routing_stocks_locked, stocks_for_update
@@ -84,12 +84,13 @@ def _add_allocated_sql(rows: int) -> str:
 def _add_allocated(deltas: dict[int, int]) -> None:
     """One UPDATE for every row: allocated += delta per stock id. Every order placement
     runs it; the statement text is kept per row count, as the ORM would compile the
-    same CASE anew each time (core.fastsql says what that costs)."""
+    same CASE anew each time (core.fastsql says what that costs). The rows are locked
+    and nothing reads the answer, so in a placement it goes with the next statement
+    (``core.fastsql.write``)."""
     if not deltas:
         return
     params = [value for pk, delta in deltas.items() for value in (pk, delta)]
-    with connection.cursor() as cursor:
-        cursor.execute(_add_allocated_sql(len(deltas)), [*params, *deltas])
+    write(_add_allocated_sql(len(deltas)), [*params, *deltas])
 
 
 def _change_on_hand(

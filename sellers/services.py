@@ -75,18 +75,19 @@ def sequence_next(*, seller_id: int, name: str) -> int:
     return 1
 
 
-def sequence_next_cte(*, seller_id: int, name: str) -> tuple[str, list, str]:
+def sequence_next_cte(*, seller_id: int, name: str) -> tuple[tuple[str, list], str]:
     """``sequence_next`` folded into the statement that uses the number, on PostgreSQL:
-    a ``WITH`` clause (SQL, parameters) and the SQL expression that is the number, for
-    ``core.fastsql.insert_rows``. It saves the writer a round trip; the row lock is the
-    same, taken at that statement. An upsert, so a sequence's first use needs nothing
-    more. PostgreSQL only (SQLite has no INSERT inside WITH)."""
+    a ``WITH`` clause (``taken_number AS (…)`` and its parameters) and the SQL
+    expression that is the number, for ``core.fastsql.insert_rows``. It saves the writer
+    a round trip; the row lock is the same, taken at that statement. An upsert, so a
+    sequence's first use needs nothing more. PostgreSQL only (SQLite has no INSERT
+    inside WITH)."""
     table = SellerSequence._meta.db_table
     sql = (
-        f"WITH taken_number AS (INSERT INTO {table} (seller_id, name, last_value) VALUES (%s, %s, 1) "
+        f"taken_number AS (INSERT INTO {table} (seller_id, name, last_value) VALUES (%s, %s, 1) "
         f"ON CONFLICT (seller_id, name) DO UPDATE SET last_value = {table}.last_value + 1 RETURNING last_value)"
     )
-    return sql, [seller_id, name], "(SELECT last_value FROM taken_number)"
+    return (sql, [seller_id, name]), "(SELECT last_value FROM taken_number)"
 
 
 def membership_grant(*, seller: Seller, user, role: str) -> StaffMembership:

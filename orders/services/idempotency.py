@@ -94,7 +94,8 @@ def order_place_idempotent(
                     response_status=201,
                     response_body=rendered["body"],
                 )
-            ]
+            ],
+            deferred=True,  # with the placement's last writes: a duplicate key fails them all
         )
 
     def attempt() -> IdempotentResponse:

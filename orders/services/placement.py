@@ -10,7 +10,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from core.actor import Actor
-from core.fastsql import insert_rows, placeholders, select_instances
+from core.fastsql import deferred_writes, insert_rows, placeholders, select_instances
 from core.money import round_money, zero
 from inventory.models import BackorderPolicy, Product, Warehouse
 from inventory.selectors import product_components
@@ -262,7 +262,7 @@ def _hold_rows(order: Order, hits: list[RiskHit]) -> list[OrderHold]:
 
 # The order's id drawn ahead of its INSERT (PostgreSQL): one value, as a CTE with a
 # volatile function is evaluated once.
-_NEW_ORDER_ID = f"WITH new_order AS (SELECT nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) AS id)"
+_NEW_ORDER_ID = (f"new_order AS (SELECT nextval(pg_get_serial_sequence('{Order._meta.db_table}', 'id')) AS id)", ())
 
 
 def _insert_dependents(
@@ -275,16 +275,18 @@ def _insert_dependents(
     routed: LinesAllocation,
     lines_written: bool = True,
 ) -> None:
-    """The rows of a new order that refer to it: lines (unless written already),
-    allocations, holds and entry events."""
+    """The rows of a new order that refer to it: lines (unless written already), then
+    allocations, holds and entry events, which go with the placement's last statement
+    (``core.fastsql.deferred_writes``)."""
     for line in lines:
         line.order = order
     if not lines_written:
-        insert_rows(lines)
-    insert_rows(allocations)
+        insert_rows(lines)  # now: the allocations need their keys
+    insert_rows(allocations, deferred=True)
     if hits:
-        insert_rows(_hold_rows(order, hits))
-    insert_rows(_entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits))
+        insert_rows(_hold_rows(order, hits), deferred=True)
+    events = _entry_events(order, actor=actor, routed=routed, lines=lines, allocations=allocations, hits=hits)
+    insert_rows(events, deferred=True)
 
 
 def order_place(
@@ -320,7 +322,8 @@ def order_place(
     destination, warehouse_ids, pickup = order_destination(order)
     routed_lines = [line for line, request in zip(lines, requests, strict=True) if request is not None]
     try:
-        with transaction.atomic():
+        # deferred_writes: the rows nothing waits for go together (core.fastsql).
+        with transaction.atomic(), deferred_writes():
             _preorder_caps_check(lines)
             requested = [request for request in requests if request is not None]
             routed = stock_allocate_lines(
@@ -340,8 +343,8 @@ def order_place(
             # The number's row lock is held until commit and serializes the seller's
             # placements, so risk checks that read history after it see every order
             # placed before this one, even a double-click duplicate sent a millisecond
-            # earlier. Without such checks the number is taken by the order's INSERT
-            # itself, where the database can (one round trip fewer).
+            # earlier. Without such checks the number is taken by the lines' INSERT,
+            # where the database can (one round trip fewer).
             number_in_insert = connection.vendor == "postgresql" and history_query_for(checks.rules).is_empty
             if not number_in_insert:
                 order.number = sequence_next(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
@@ -354,16 +357,26 @@ def order_place(
             order.fulfillment_status = line_fulfillment(lines)
             allocations = allocation_rows(routed_lines, routed)
             # insert_rows: the statement text is built once per table, see core.fastsql.
-            if number_in_insert:
-                # Taken there, the number's lock is held from the order's INSERT to
-                # COMMIT, every other placement of the seller waiting on it; so the order
-                # goes in last. Its id is drawn by its lines' INSERT, and the rows that
-                # refer to it go in first (foreign keys are checked at COMMIT).
-                insert_rows(lines, prefix=(_NEW_ORDER_ID, ()), expressions={"order_id": "(SELECT id FROM new_order)"})
+            if connection.vendor == "postgresql":
+                # The lines' INSERT is the last statement whose answer is awaited: it
+                # draws the order's id (and takes its number), and the stock UPDATE goes
+                # with it. From there to COMMIT only the deferred rows go in, the order's
+                # own among them, in one statement (foreign keys are checked at COMMIT):
+                # the number's lock, which every other placement of the seller waits on,
+                # is held that long.
+                ctes, returning = [_NEW_ORDER_ID], []
+                if number_in_insert:
+                    number_cte, number = sequence_next_cte(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
+                    ctes.append(number_cte)
+                    returning.append(number)
+                taken = insert_rows(
+                    lines, ctes=ctes, expressions={"order_id": "(SELECT id FROM new_order)"}, returning=returning
+                )
+                if number_in_insert:
+                    (order.number,) = taken
                 order.pk = lines[0].order_id
+                insert_rows([order], with_pk=True, deferred=True)
                 _insert_dependents(order, lines, allocations, hits, actor=actor, routed=routed)
-                cte, params, number = sequence_next_cte(seller_id=seller.pk, name=ORDER_NUMBER_SEQUENCE)
-                insert_rows([order], prefix=(cte, params), expressions={"number": number}, with_pk=True)
             else:
                 insert_rows([order])
                 _insert_dependents(order, lines, allocations, hits, actor=actor, routed=routed, lines_written=False)

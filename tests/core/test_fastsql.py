@@ -1,13 +1,17 @@
 """core.fastsql must give what the ORM gives: the same instances from a SELECT, the same
-rows from an INSERT; and the locked routing read the same rows as routing_stocks."""
+rows from an INSERT; and the locked routing read the same rows as routing_stocks.
+Deferred writes must be invisible to everything but the statement count."""
 
 import uuid
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from djmoney.money import Money
+from psycopg import _queries
 
 from core.actor import Actor
-from core.fastsql import insert_rows, placeholders, select_instances
+from core.fastsql import deferred_writes, insert_rows, placeholders, select_instances, write
 from core.models import OutboxEvent
 from inventory.locks import routing_stocks_locked
 from inventory.models import Product
@@ -96,8 +100,94 @@ def test_the_locked_routing_read_equals_routing_stocks(seller):
     assert [s.warehouse.code for s in routing_stocks_locked(seller_id=seller.pk, product_ids=[lamp.pk])] == ["E", "W"]
 
 
+def outbox(seller, n: int) -> list[OutboxEvent]:
+    return [
+        OutboxEvent(topic="t", seller_id=seller.pk, aggregate_type="x", aggregate_id=str(i), payload={"i": i})
+        for i in range(n)
+    ]
+
+
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="deferred writes need PostgreSQL")
+
+
+@postgres_only
+def test_deferred_rows_go_with_the_next_insert_and_get_their_keys(seller):
+    held, other, ridden = outbox(seller, 3), outbox(seller, 2), outbox(seller, 1)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic(), deferred_writes():
+        insert_rows(held, deferred=True)
+        insert_rows(other, deferred=True)
+        assert all(event.pk is None for event in held + other)
+        insert_rows(ridden)  # takes the held rows along
+        assert all(event.pk for event in held + other)
+    writes = [q["sql"] for q in captured.captured_queries if "core_outboxevent" in q["sql"]]
+    assert len(writes) == 1 and writes[0].count('INSERT INTO "core_outboxevent"') == 3
+    keys = [event.pk for event in held + other]
+    assert keys == sorted(keys) and len(set(keys)) == 5
+    for event in held + other + ridden:
+        assert not event._state.adding
+        assert OutboxEvent.objects.get(pk=event.pk).payload == event.payload
+
+
+@postgres_only
+def test_what_is_held_at_the_end_goes_in_one_statement(seller):
+    events = outbox(seller, 2)
+    stock = stocked(ProductFactory(seller=seller), WarehouseFactory(seller=seller), 5)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic(), deferred_writes():
+        write('UPDATE "inventory_stock" SET "allocated" = "allocated" + %s WHERE "id" = %s', [2, stock.pk])
+        insert_rows(events, deferred=True)
+    sent = [q["sql"] for q in captured.captured_queries if "inventory_stock" in q["sql"]]
+    assert len(sent) == 1 and "core_outboxevent" in sent[0]
+    stock.refresh_from_db()
+    assert stock.allocated == 2 and all(OutboxEvent.objects.filter(pk=event.pk).exists() for event in events)
+
+
+@postgres_only
+def test_any_other_statement_sees_the_held_writes(seller):
+    """An ORM read, a savepoint: whatever runs is sent after the held writes. Rows held
+    inside a savepoint that rolls back are gone with it."""
+    kept, dropped = outbox(seller, 1), outbox(seller, 1)
+    with transaction.atomic(), deferred_writes():
+        insert_rows(kept, deferred=True)
+        assert OutboxEvent.objects.filter(seller_id=seller.pk).count() == 1  # the read sends the row first
+        assert kept[0].pk is not None
+        with pytest.raises(RuntimeError), transaction.atomic():
+            insert_rows(dropped, deferred=True)
+            raise RuntimeError("rolled back")
+    assert OutboxEvent.objects.filter(seller_id=seller.pk).count() == 1
+    assert OutboxEvent.objects.filter(pk=kept[0].pk).exists()
+
+
+@postgres_only
+def test_an_error_drops_what_is_held(seller):
+    events = outbox(seller, 1)
+    with pytest.raises(RuntimeError), transaction.atomic(), deferred_writes():
+        insert_rows(events, deferred=True)
+        raise RuntimeError("rolled back")
+    assert not OutboxEvent.objects.filter(seller_id=seller.pk).exists()
+
+
+def test_without_deferred_writes_a_deferred_insert_goes_at_once(seller):
+    events = outbox(seller, 1)
+    insert_rows(events, deferred=True)  # outside a transaction: at once
+    assert OutboxEvent.objects.filter(pk=events[0].pk).exists()
+    with transaction.atomic():
+        insert_rows(more := outbox(seller, 1), deferred=True)
+        assert more[0].pk is not None
+
+
+@postgres_only
+def test_psycopg_keeps_the_parsed_text_of_long_statements(seller):
+    """core.backends.postgresql raises psycopg's limits for remembering a statement's
+    placeholders (a placement's statements are long): the second run of one is a hit."""
+    for _ in range(2):
+        before = _queries._query2pg.cache_info()
+        insert_rows(outbox(seller, 12))  # 12 rows × 10 parameters, about 2.5 kB
+    after = _queries._query2pg.cache_info()
+    assert after.hits > before.hits and after.misses == before.misses
+
+
 def test_order_numbers_stay_gap_free_whether_the_insert_or_a_statement_of_its_own_takes_them(seller):
-    """Without history rules the order's INSERT takes the number (on PostgreSQL); with
+    """Without history rules the lines' INSERT takes the number (on PostgreSQL); with
     one, sequence_next does, before the checks. One sequence either way."""
     from orders.models import RiskRule, RiskRuleKind
 

@@ -15,9 +15,25 @@ round trip finds that out (they do so after minutes of silence, not seconds).
 
 import select
 import time
+from functools import lru_cache
 
 from django.db.backends.postgresql import base
+from psycopg import _queries
 from psycopg.pq import TransactionStatus
+
+# psycopg turns a statement's %s placeholders into PostgreSQL's $n by parsing its text,
+# and remembers the result for 128 statements, but only for those under 4 kB with at
+# most 50 parameters (psycopg discussion #628: ORMs send endless variants of long
+# multi-row INSERTs). core.fastsql's statements are few and long: an order placement
+# writes six tables in two statements of a few kB and a hundred parameters or more,
+# whose variants are bounded by the row counts. Parsed anew each time, they cost a
+# tenth of an order's CPU. So the limits are raised, and the cache sized for the
+# variants; psycopg reads both module globals on every call. (Private to psycopg,
+# which is pinned: tests/core/test_fastsql.py checks that the cache still serves.)
+if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "_query2pg_nocache"):
+    _queries.MAX_CACHED_STATEMENT_LENGTH = 32 * 1024
+    _queries.MAX_CACHED_STATEMENT_PARAMS = 1000
+    _queries._query2pg = lru_cache(maxsize=512)(_queries._query2pg_nocache)
 
 # Idle for less than this, a connection whose socket has nothing to read is taken as
 # healthy without a round trip.
