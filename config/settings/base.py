@@ -146,6 +146,10 @@ WAYBILL_CURRENCIES = env.list(
 )
 CURRENCIES = WAYBILL_CURRENCIES
 DEFAULT_CURRENCY = "USD"
+# django-money's default, set: it reads this on every sum of two Money values, and
+# Django's settings object remembers only settings that exist (a missing one raises
+# inside each lookup). Amounts in different currencies are never converted.
+AUTO_CONVERT_MONEY = False
 # The tax engine orders are taxed with at placement (a dotted path to a class with a
 # ``quote`` method, see orders/finance/tax/base.py); the default reads the sellers' rates.
 WAYBILL_TAX_ENGINE = env.str("WAYBILL_TAX_ENGINE", default="orders.finance.tax.table.TableTaxEngine")
