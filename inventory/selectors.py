@@ -103,6 +103,16 @@ def warehouse_option(warehouse: Warehouse) -> WarehouseOption:
     )
 
 
+def warehouse_options(rows: Iterable[Stock], only: set[int] | None = None) -> dict[int, WarehouseOption]:
+    """Per warehouse of ``rows`` (of those in ``only``, if given), its routing option,
+    built once per warehouse rather than once per stock row."""
+    options: dict[int, WarehouseOption] = {}
+    for s in rows:
+        if s.warehouse_id not in options and (only is None or s.warehouse_id in only):
+            options[s.warehouse_id] = warehouse_option(s.warehouse)
+    return options
+
+
 def routing_stocks(
     *,
     seller_id: int,
@@ -140,9 +150,7 @@ def routing_plan(
     """The strategy's plan over ``rows`` (from ``routing_stocks``): what the eligible
     warehouses can spare."""
     eligible = eligible_warehouses(rows, destination, pickup=pickup)
-    warehouses = list(
-        {s.warehouse_id: warehouse_option(s.warehouse) for s in rows if s.warehouse_id in eligible}.values()
-    )
+    warehouses = list(warehouse_options(rows, eligible).values())
     available = {(s.product_id, s.warehouse_id): s.available for s in rows if s.warehouse_id in eligible}
     return get_strategy(strategy).plan(
         demands=demands, destination=destination, warehouses=warehouses, available=available
@@ -166,10 +174,9 @@ def routing_candidates(
     for demand in demands:
         wanted[demand.product_id] += demand.quantity
     total = sum(wanted.values())
-    options: dict[int, WarehouseOption] = {}
+    options = warehouse_options(rows)
     covers: dict[int, int] = defaultdict(int)
     for s in rows:
-        options.setdefault(s.warehouse_id, warehouse_option(s.warehouse))
         covers[s.warehouse_id] += min(max(s.available, 0), wanted.get(s.product_id, 0))
     chosen = plan.warehouse_ids
     candidates = []
@@ -266,7 +273,7 @@ def routing_preview(
     short is reported rather than refused. Stock can change before a real placement."""
     rows = list(routing_stocks(seller_id=seller_id, product_ids=[d.product_id for d in demands]))
     plan = routing_plan(rows, demands=demands, destination=destination, strategy=strategy)
-    options = {s.warehouse_id: warehouse_option(s.warehouse) for s in rows}
+    options = warehouse_options(rows)
     skus = {d.product_id: d.sku for d in demands}
     per_warehouse: dict[int, list[PreviewLine]] = {}
     for assignment in plan.assignments:
