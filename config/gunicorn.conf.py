@@ -23,9 +23,17 @@ timeout = 30
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # "-" for stdout; off by default
 
 
+# Objects allocated, less those freed, between two collections of the youngest
+# generation (Python's default is 700). An order placement allocates thousands of
+# objects that die with the request; at the default, collections run several times per
+# request and promote its live objects to older generations, collected again later.
+GC_THRESHOLD = int(os.environ.get("WAYBILL_GC_THRESHOLD", "20000"))
+
+
 def when_ready(server):
     from inventory.geocoding import geocoding_tables_load
 
     geocoding_tables_load()
     gc.collect()
     gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
