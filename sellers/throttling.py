@@ -1,4 +1,6 @@
+import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
@@ -9,6 +11,9 @@ from rest_framework.throttling import BaseThrottle
 from sellers.authentication import ApiClient
 
 WINDOW_SECONDS = 60
+# Far from its limit, a key's requests are counted on Redis in batches of up to this
+# many per process (see ``_Counted``).
+MOST_PER_BATCH = 16
 
 
 class ApiKeyRateThrottle(BaseThrottle):
@@ -18,7 +23,8 @@ class ApiKeyRateThrottle(BaseThrottle):
     keeps a list of every request time per client in the cache and rewrites it on each
     request, which grows with the rate; a per-window counter is one atomic ``incr``.
     The cache must be shared by all web processes (Redis in production) for the limit
-    to hold across them.
+    to hold across them. On Redis, a key far from its limit is counted in batches
+    (``_Counted``), so most requests make no round trip for the throttle.
     """
 
     def allow_request(self, request, view):
@@ -29,7 +35,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         window = int(now // WINDOW_SECONDS)
         key = f"throttle:apikey:{request.auth.pk}:{window}"
         backend = caches["default"]
-        count = _redis_count(backend, key) if isinstance(backend, RedisCache) else _cache_count(backend, key)
+        redis = isinstance(backend, RedisCache)
+        count = _counted(key, window).count(backend, limit) if redis else _cache_count(backend, key)
         self._retry_after = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
 
@@ -37,16 +44,68 @@ class ApiKeyRateThrottle(BaseThrottle):
         return self._retry_after
 
 
-def _redis_count(cache: RedisCache, key: str) -> int:
-    """One round trip on Redis: a MULTI of SET NX with the expiry (starts the window's
-    counter) and INCR. Django's ``cache.add`` then ``cache.incr`` would be three (its
-    incr asks EXISTS first). Uses the client of Django's own Redis backend (``_cache``,
-    not public API); the stored value is a plain integer, as that backend stores ints."""
+@dataclass
+class _Counted:
+    """This process's view of one key's counter in one window.
+
+    A round trip to Redis per request costs the web process about a tenth of an order
+    placement's CPU under load. So while the window's count is under half the limit,
+    the requests a process serves are sent to Redis together, up to
+    ``MOST_PER_BATCH`` at a time and never more than a thousandth of the limit; past
+    half of it, each one is sent, and refused or not on the count Redis returns. What
+    a process knows of the count may be late by what others sent since, so a process
+    that last heard of a count under half the limit may let through up to a batch
+    beyond it: at most a thousandth of the limit (and at most ``MOST_PER_BATCH``) per
+    process. Limits under a thousand a minute are counted exactly, request by request.
+    What processes still hold when the window closes is forgotten with it."""
+
+    key: str
+    known: int = 0  # the window's count on Redis when this process last sent
+    held: int = 0  # requests served here and not sent yet
+
+    def count(self, cache: RedisCache, limit: int) -> int:
+        with _lock:
+            self.held += 1
+            batch = min(MOST_PER_BATCH, limit // 1000) if (self.known + self.held) * 2 < limit else 1
+            if self.held < batch:
+                return self.known + self.held
+            held, self.held = self.held, 0
+        known = _redis_add(cache, self.key, held)
+        with _lock:
+            self.known = max(self.known, known)
+        return known
+
+
+_lock = threading.Lock()  # the development server serves requests in threads
+_counters: dict[str, _Counted] = {}
+_window = [0]
+
+
+def _counted(key: str, window: int) -> _Counted:
+    """The key's counter in this window; the last window's are forgotten."""
+    counter = _counters.get(key)
+    if counter is None:
+        with _lock:
+            if _window[0] != window:
+                _counters.clear()
+                _window[0] = window
+            counter = _counters.setdefault(key, _Counted(key))
+    return counter
+
+
+def _redis_add(cache: RedisCache, key: str, units: int) -> int:
+    """One round trip on Redis: SET NX with the expiry (starts the window's counter)
+    and INCRBY, pipelined; returns the count. Django's ``cache.add`` then
+    ``cache.incr`` would be three (its incr asks EXISTS first). No MULTI is needed: the
+    key expires two windows after it is set and is counted only during the first, so
+    INCRBY never meets it expired. Uses the client of Django's own Redis backend
+    (``_cache``, not public API); the stored value is a plain integer, as that backend
+    stores ints."""
     full_key = cache.make_and_validate_key(key)
     client = cache._cache.get_client(full_key, write=True)
-    with client.pipeline(transaction=True) as pipe:
+    with client.pipeline(transaction=False) as pipe:
         pipe.set(full_key, 0, ex=WINDOW_SECONDS * 2, nx=True)
-        pipe.incr(full_key)
+        pipe.incrby(full_key, units)
         _, count = pipe.execute()
     return count
 
