@@ -103,12 +103,13 @@ def _insert_fields(model: type[models.Model], with_pk: bool) -> tuple[tuple[mode
 @lru_cache(maxsize=1024)
 def _insert_statement(
     model: type[models.Model], rows: int, expressions: tuple[tuple[str, str], ...] = (), with_pk: bool = False
-) -> tuple[str, tuple[models.Field, ...], tuple[models.Field, ...]]:
+) -> tuple[str, tuple[tuple[models.Field, type | None], ...], tuple[models.Field, ...]]:
     """The statement (its RETURNING list last, to which more may be added), the fields
-    whose values are parameters, and those that come back."""
+    whose values are parameters (with the type they take as it is, see ``_as_is``), and
+    those that come back."""
     fields, names = _insert_fields(model, with_pk)
     computed = dict(expressions)
-    params = tuple(field for field in fields if field.attname not in computed)
+    params = tuple((field, _as_is(field)) for field in fields if field.attname not in computed)
     row = "(" + ", ".join(computed.get(field.attname, "%s") for field in fields) + ")"
     returned = (model._meta.pk, *(field for field in fields if field.attname in computed))
     returning = ", ".join(f'"{field.column}"' for field in returned)
@@ -137,7 +138,6 @@ _AS_IS = {
 }
 
 
-@cache
 def _as_is(field: models.Field) -> type | None:
     """The type whose values ``field`` saves as they are, if any."""
     if isinstance(field, models.ForeignKey) and not isinstance(
@@ -147,14 +147,15 @@ def _as_is(field: models.Field) -> type | None:
     return _AS_IS.get(type(field))
 
 
-def _insert_params(objs: Sequence[models.Model], fields: Sequence[models.Field], connection) -> list:
+def _insert_params(
+    objs: Sequence[models.Model], fields: Sequence[tuple[models.Field, type | None]], connection
+) -> list:
     params = []
-    plan = [(field, _as_is(field)) for field in fields]
     for obj in objs:
         # As bulk_create: a related object saved after it was assigned lends its key,
         # an unsaved one is refused.
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
-        for field, as_is in plan:
+        for field, as_is in fields:
             if as_is is not None:
                 value = getattr(obj, field.attname)
                 if value is None or type(value) is as_is:
