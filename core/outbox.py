@@ -35,6 +35,12 @@ RELAY_QUEUED_KEY = "waybill:outbox:relay-queued"
 # commits from queuing another.
 RELAY_QUEUED_SECONDS = 60
 RELAY_BATCH = 100
+# A process that found a relay queued (the flag set, or set by itself) counts on that
+# relay for its commits of the next RELAY_TRUST_SECONDS without asking the cache again;
+# a relay reads once more RELAY_REREAD_SECONDS after it starts, so it sees them (see
+# outbox_relay_soon). Twice the trust, against clocks that tick apart.
+RELAY_TRUST_SECONDS = 0.05
+RELAY_REREAD_SECONDS = 2 * RELAY_TRUST_SECONDS
 # Well inside the task's soft time limit (60 s), which the event in hand must not meet.
 RELAY_BUDGET_SECONDS = 20
 
@@ -70,7 +76,7 @@ def _cache_is_shared() -> bool:
     return not isinstance(caches["default"], LocMemCache | DummyCache)
 
 
-def outbox_relay_soon() -> None:
+def outbox_relay_soon(*, trusting: bool = True) -> None:
     """Run after a commit that recorded events: make sure a relay is queued that will
     read them.
 
@@ -80,13 +86,25 @@ def outbox_relay_soon() -> None:
     started; the relay clears it before it reads (``outbox_relay_fresh``). So a commit
     that finds the flag set happened before that relay's read, which then sees its
     events; one that finds it clear queues a relay itself. Without a shared cache, every
-    commit queues one."""
+    commit queues one.
+
+    Under load even the flag is a cache round trip per commit, so a process that found
+    a relay queued at time t (the flag set, or set by itself) takes that relay for its
+    own commits until t + RELAY_TRUST_SECONDS without asking. That relay had not started
+    at t, and it reads once more RELAY_REREAD_SECONDS (more than the trust) after it
+    starts, from the first event on: it sees those commits too. A relay queuing another
+    for what it leaves (``trusting=False``) always asks."""
+    shared = _cache_is_shared()
+    asked = time.monotonic()
+    if shared and trusting and asked - _relay_found[0] < RELAY_TRUST_SECONDS:
+        return
     try:
-        queued = _cache_is_shared() and not shared_cache.add(RELAY_QUEUED_KEY, 1, timeout=RELAY_QUEUED_SECONDS)
+        queued = shared and not shared_cache.add(RELAY_QUEUED_KEY, 1, timeout=RELAY_QUEUED_SECONDS)
     except Exception:  # the cache is down: publish regardless
         logger.warning("Cache unavailable; queuing an outbox relay without the queued flag", exc_info=True)
-        queued = False
+        queued = shared = False
     if queued:
+        _relay_found[0] = asked
         return
     try:
         outbox_relay_fresh_task.delay()
@@ -94,6 +112,13 @@ def outbox_relay_soon() -> None:
         # The events are committed; the sweep relays them when the broker is back.
         logger.warning("Broker unavailable; outbox events left for the sweep")
         _relay_flag_clear()  # no relay is queued, so none may be claimed
+        return
+    if shared:
+        _relay_found[0] = asked
+
+
+# When this process last found a relay queued that had not started (time.monotonic()).
+_relay_found = [float("-inf")]
 
 
 def _relay_flag_clear() -> None:
@@ -113,7 +138,11 @@ def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELA
     ``outbox_relay_task`` and its backoff. Past the time budget, another relay is queued
     for the rest. Returns how many events it took up."""
     _relay_flag_clear()  # before the first read: see outbox_relay_soon
-    deadline = time.monotonic() + budget_seconds
+    started = time.monotonic()
+    deadline = started + budget_seconds
+    # With a shared cache, commits may count on this relay for a moment after it
+    # starts without asking (outbox_relay_soon): it reads once more after that moment.
+    reread = _cache_is_shared()
     taken, after = 0, 0
     while True:
         # By id, past the last one taken: an event another worker holds stays untried
@@ -129,16 +158,21 @@ def outbox_relay_fresh(*, batch: int = RELAY_BATCH, budget_seconds: float = RELA
             # handler may take seconds (an email over SMTP), and the task's time limit
             # must not stop one midway.
             if taken and time.monotonic() > deadline:
-                outbox_relay_soon()
+                outbox_relay_soon(trusting=False)
                 return taken
             try:
                 outbox_dispatch(event_id=event_id)
             except HandlerFailed:
                 outbox_enqueue(event_id=event_id, countdown=1)
             taken += 1
-        if len(ids) < batch:
+        if len(ids) == batch:
+            after = ids[-1]
+            continue
+        if not reread:
             return taken
-        after = ids[-1]
+        reread = False
+        time.sleep(max(0.0, started + RELAY_REREAD_SECONDS - time.monotonic()))
+        after = 0  # from the first: an event may commit behind the cursor
 
 
 def outbox_enqueue(*, event_id: int, countdown: float | None = None) -> None:

@@ -95,3 +95,33 @@ def test_a_failed_publish_clears_the_flag(seller, redis_cache, django_capture_on
     commit_event(seller, django_capture_on_commit_callbacks)
     assert queued() == before + 1
     assert outbox_relay_fresh() == 2
+
+
+def test_a_commit_that_counts_on_a_queued_relay_is_read_by_it(
+    seller, redis_cache, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A process that found a relay queued asks the cache nothing for a moment after,
+    and that relay reads once more after the moment has passed (here: a commit lands
+    while the relay waits to read again)."""
+    import core.outbox as outbox
+
+    monkeypatch.setattr(outbox, "RELAY_TRUST_SECONDS", 60.0)
+    monkeypatch.setattr(outbox, "RELAY_REREAD_SECONDS", 120.0)
+    monkeypatch.setattr(outbox, "_relay_found", [float("-inf")])
+    before = queued()
+    first = commit_event(seller, django_capture_on_commit_callbacks)
+    assert queued() == before + 1
+
+    late: list[OutboxEvent] = []
+    monkeypatch.setattr(
+        outbox.time, "sleep", lambda seconds: late.append(commit_event(seller, django_capture_on_commit_callbacks))
+    )
+    assert outbox_relay_fresh() == 2, "the event committed while the relay ran, read again"
+    assert queued() == before + 1, "that commit queued no relay of its own"
+    assert redis_cache.get(RELAY_QUEUED_KEY) is None, "nor set the flag"
+    dispatched = OutboxEvent.objects.filter(pk__in=[first.pk, late[0].pk], dispatched_at__isnull=False)
+    assert dispatched.count() == 2
+
+    monkeypatch.setattr(outbox, "RELAY_TRUST_SECONDS", 0.0)
+    commit_event(seller, django_capture_on_commit_callbacks)
+    assert queued() == before + 2, "past the moment, a commit asks again"
