@@ -218,3 +218,21 @@ def test_an_order_without_lines_is_a_clean_refusal_from_the_service(seller):
     with pytest.raises(InvalidOrder) as refused:
         place(seller, [])
     assert "lines" in refused.value.details
+
+
+def test_a_placed_order_carries_its_lines_and_allocations_as_a_prefetch_would(seller, django_assert_num_queries):
+    """order_place fills the relations' prefetch caches from the rows it wrote: reading
+    them costs nothing, and filtering them still asks the database, Money lookups too."""
+    mug = ProductFactory(seller=seller, sku="MUG-P", price=Money("5.00", "USD"))
+    tea = ProductFactory(seller=seller, sku="TEA-P", price=Money("7.00", "USD"))
+    warehouse = WarehouseFactory(seller=seller)
+    stocked(mug, warehouse, 5)
+    stocked(tea, warehouse, 5)
+    order = place(seller, [("MUG-P", 2), ("TEA-P", 1)])
+    with django_assert_num_queries(0):
+        lines = list(order.lines.all())
+        allocated = [sum(a.quantity for a in line.allocations.all()) for line in lines]
+    assert [line.sku for line in lines] == ["MUG-P", "TEA-P"] and allocated == [2, 1]
+    assert [line.sku for line in order.lines.filter(unit_price=Money("7.00", "USD"))] == ["TEA-P"]
+    assert order.lines.get(sku="MUG-P").pk == lines[0].pk
+    assert lines[0].allocations.filter(quantity=2).count() == 1
