@@ -74,7 +74,7 @@ def test_the_stock_rows_are_locked_before_they_are_updated():
         place(seller, [("LOCKED", 1)])
 
     stock_sql = [q["sql"] for q in queries.captured_queries if '"inventory_stock"' in q["sql"]]
-    lock = next(i for i, sql in enumerate(stock_sql) if sql.startswith("SELECT") and "FOR UPDATE" in sql)
+    lock = next(i for i, sql in enumerate(stock_sql) if "FOR UPDATE" in sql)
     # The UPDATE goes with the lines' INSERT, as a WITH clause (core.fastsql.deferred_writes).
     update = next(i for i, sql in enumerate(stock_sql) if 'UPDATE "inventory_stock"' in sql)
     assert lock < update
