@@ -25,10 +25,13 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from decimal import Decimal
 from functools import cache, lru_cache
 from typing import TypeVar
 
 from django.db import connections, models
+from djmoney.models.fields import CurrencyField, MoneyField
+from djmoney.money import Money
 
 Model = TypeVar("Model", bound=models.Model)
 
@@ -120,13 +123,14 @@ def _insert_statement(
 # Fields whose database value is the Python value itself when it has exactly this type
 # (``get_db_prep_save`` would only check that): the value is passed as it is, sparing
 # the field's chain of conversions for most of a placement's hundred-odd parameters.
-# Exact classes only: a subclass may convert (django-money's CurrencyField is a
-# CharField), and so may a value of another type (a choices enum, a bool for an
-# integer).
+# Exact classes only: a subclass may convert, and so may a value of another type (a
+# choices enum, a bool for an integer). A decimal is passed as it is when finite, and
+# django-money's Money as its amount (what MoneyField sends, by way of DecimalField).
 _AS_IS = {
     models.BigIntegerField: int,
     models.BooleanField: bool,
     models.CharField: str,
+    models.DecimalField: Decimal,
     models.EmailField: str,
     models.ForeignKey: int,
     models.IntegerField: int,
@@ -135,6 +139,8 @@ _AS_IS = {
     models.PositiveSmallIntegerField: int,
     models.SmallIntegerField: int,
     models.TextField: str,
+    CurrencyField: str,
+    MoneyField: Money,
 }
 
 
@@ -158,7 +164,10 @@ def _insert_params(
         for field, as_is in fields:
             if as_is is not None:
                 value = getattr(obj, field.attname)
-                if value is None or type(value) is as_is:
+                if as_is is Money and type(value) is Money:
+                    value = value.amount
+                    as_is = Decimal
+                if value is None or (type(value) is as_is and (as_is is not Decimal or value.is_finite())):
                     params.append(value)
                     continue
             params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))

@@ -199,3 +199,38 @@ def test_order_numbers_stay_gap_free_whether_the_insert_or_a_statement_of_its_ow
     third = place(seller, [("MUG", 1)])
     assert [first.number, second.number, third.number] == [1, 2, 3]
     assert Order.objects.get(pk=third.pk).number == 3
+
+
+def test_insert_rows_sends_money_decimals_and_choices_as_the_orm_does(seller):
+    """The values insert_rows passes as they are (Money as its amount, finite decimals,
+    plain ints and strings) must come back as the ORM would have stored them; the
+    others (a choices enum, a float for a decimal) still go through the field."""
+    from decimal import Decimal
+
+    from orders.models import Channel
+
+    mug = ProductFactory(seller=seller, sku="MUG")
+    stocked(mug, WarehouseFactory(seller=seller), 5)
+    order = place(seller, [("MUG", 1)])
+    line = OrderLine(
+        order=order,
+        product=mug,
+        position=7,
+        sku="TEA",
+        name="Tea",
+        quantity=2,
+        unit_price=Money("3.25", "USD"),
+        line_total=Money(Decimal("6.50"), "USD"),
+        tax_rate=0.2,  # a float: through DecimalField's conversion
+    )
+    insert_rows([line])
+    stored = OrderLine.objects.get(pk=line.pk)
+    assert stored.unit_price == Money("3.25", "USD") and stored.line_total == Money("6.50", "USD")
+    assert stored.tax_rate == Decimal("0.2") and stored.quantity == 2 and stored.sku == "TEA"
+    drawn = Order.objects.get(pk=order.pk)
+    copy = Order(**{f.attname: getattr(drawn, f.attname) for f in Order._meta.concrete_fields if not f.primary_key})
+    copy.number, copy.channel, copy.external_id = drawn.number + 100, Channel.EBAY, "E-1"
+    insert_rows([copy])
+    stored = Order.objects.get(pk=copy.pk)
+    for field in Order._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(copy, field.attname), field.attname
