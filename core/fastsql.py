@@ -335,10 +335,16 @@ def deferred_writes(using: str = "default") -> Iterator[None]:
     """Hold back deferred writes (see the module's docstring) until the next statement,
     and send what is left when the block ends; an error in the block drops them with
     the transaction it rolls back. PostgreSQL only (SQLite runs no INSERT inside a
-    ``WITH``): elsewhere, or outside a transaction, every write goes at once."""
+    ``WITH``): elsewhere, or outside a transaction, every write goes at once. Inside
+    another such block, it shares that block's held writes and sends them all when it
+    ends, so its own writes' errors are raised in it."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or not connection.in_atomic_block or _batch(connection) is not None:
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
         yield
+        return
+    if (outer := _batch(connection)) is not None:
+        yield
+        outer.flush(connection)
         return
     batch = connection.__dict__["_fastsql_batch"] = _Batch()
     try:

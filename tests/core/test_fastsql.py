@@ -234,3 +234,13 @@ def test_insert_rows_sends_money_decimals_and_choices_as_the_orm_does(seller):
     stored = Order.objects.get(pk=copy.pk)
     for field in Order._meta.concrete_fields:
         assert getattr(stored, field.attname) == getattr(copy, field.attname), field.attname
+
+
+@postgres_only
+def test_a_block_inside_another_sends_what_is_held_when_it_ends(seller):
+    first, second = outbox(seller, 1), outbox(seller, 1)
+    with transaction.atomic(), deferred_writes():
+        insert_rows(first, deferred=True)
+        with deferred_writes():
+            insert_rows(second, deferred=True)
+        assert first[0].pk and second[0].pk, "both sent as the inner block ended"
