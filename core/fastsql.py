@@ -16,7 +16,9 @@ still become ordinary model instances:
   (``insert_rows(..., deferred=True)``, ``write``) are held back and go with the next
   statement, as data-modifying ``WITH`` clauses of one statement: an order placement
   writes six tables in two statements instead of six round trips (each costs the web
-  process and PostgreSQL CPU, and a pair of context switches on a busy machine).
+  process and PostgreSQL CPU). A held row's error (a duplicate key) is raised by the
+  statement that carries it: code that turns its own statement's error into another
+  sends the held writes first (``send_held``).
 
 Everything else keeps using the ORM.
 """
@@ -32,6 +34,7 @@ from typing import TypeVar
 from django.db import connections, models
 from djmoney.models.fields import CurrencyField, MoneyField
 from djmoney.money import Money
+from psycopg.pq import TransactionStatus
 
 Model = TypeVar("Model", bound=models.Model)
 
@@ -240,10 +243,13 @@ def insert_rows(
 def write(sql: str, params: Sequence, *, using: str = "default") -> None:
     """A data-modifying statement whose result nobody reads (an UPDATE without
     RETURNING): inside ``deferred_writes`` it goes with the next statement, otherwise
-    now."""
+    now. Whatever was held before it is sent first: the clauses of one statement do not
+    see each other's changes, and two that change one row apply only one change; so a
+    held write goes first and alone among raw writes (what follows it are new rows)."""
     connection = connections[using]
     batch = _batch(connection)
     if batch is not None:
+        batch.flush(connection)
         batch.pending.append(_Pending(sql, list(params)))
         return
     with connection.cursor() as cursor:
@@ -330,14 +336,26 @@ def _batch(connection) -> _Batch | None:
     return connection.__dict__.get("_fastsql_batch")
 
 
+def send_held(using: str = "default") -> None:
+    """Send what ``deferred_writes`` holds now. For code that turns a database error of
+    its own statement into something else (``except IntegrityError`` around a
+    savepoint): a held row's error would otherwise surface in that statement."""
+    connection = connections[using]
+    if (batch := _batch(connection)) is not None:
+        batch.flush(connection)
+
+
 @contextlib.contextmanager
 def deferred_writes(using: str = "default") -> Iterator[None]:
     """Hold back deferred writes (see the module's docstring) until the next statement,
-    and send what is left when the block ends; an error in the block drops them with
-    the transaction it rolls back. PostgreSQL only (SQLite runs no INSERT inside a
-    ``WITH``): elsewhere, or outside a transaction, every write goes at once. Inside
-    another such block, it shares that block's held writes and sends them all when it
-    ends, so its own writes' errors are raised in it."""
+    and send what is left when the block ends. PostgreSQL only (SQLite runs no INSERT
+    inside a ``WITH``): elsewhere, or outside a transaction, every write goes at once.
+
+    As if each write had gone at once: when the block raises and the transaction can
+    still go on (the error is not the database's), the held writes are sent before the
+    error goes up, since a caller may catch it and commit; when the transaction failed,
+    they are dropped with it. Inside another such block, it shares that block's held
+    writes and sends them all when it ends."""
     connection = connections[using]
     if connection.vendor != "postgresql" or not connection.in_atomic_block:
         yield
@@ -349,7 +367,12 @@ def deferred_writes(using: str = "default") -> Iterator[None]:
     batch = connection.__dict__["_fastsql_batch"] = _Batch()
     try:
         with connection.execute_wrapper(batch.before_statement):
-            yield
+            try:
+                yield
+            except BaseException:
+                if connection.connection.info.transaction_status != TransactionStatus.INERROR:
+                    batch.flush(connection)
+                raise
             batch.flush(connection)
     finally:
         del connection.__dict__["_fastsql_batch"]

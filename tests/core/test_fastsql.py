@@ -244,3 +244,29 @@ def test_a_block_inside_another_sends_what_is_held_when_it_ends(seller):
         with deferred_writes():
             insert_rows(second, deferred=True)
         assert first[0].pk and second[0].pk, "both sent as the inner block ended"
+
+
+@postgres_only
+def test_an_error_the_caller_catches_does_not_drop_what_was_held(seller):
+    """As if written at once: the transaction goes on and commits the held row (review)."""
+    kept = outbox(seller, 1)
+    with transaction.atomic():
+        try:
+            with deferred_writes():
+                insert_rows(kept, deferred=True)
+                raise ValueError("handled by the caller")
+        except ValueError:
+            pass
+    assert OutboxEvent.objects.filter(seller_id=seller.pk).count() == 1
+
+
+@postgres_only
+def test_two_held_updates_of_one_row_both_apply(seller):
+    """The clauses of one statement would apply only one change to a row (review)."""
+    stock = stocked(ProductFactory(seller=seller), WarehouseFactory(seller=seller), 5)
+    sql = 'UPDATE "inventory_stock" SET "allocated" = "allocated" + %s WHERE "id" = %s'
+    with transaction.atomic(), deferred_writes():
+        write(sql, [1, stock.pk])
+        write(sql, [2, stock.pk])
+    stock.refresh_from_db()
+    assert stock.allocated == 3

@@ -144,3 +144,18 @@ def test_intent_problems_is_empty_only_for_a_matching_intent():
     assert set(intent_problems(snapshot(amount_capturable=500), **check)) == {"amount_capturable"}
     assert set(intent_problems(snapshot(status="canceled", amount_capturable=0), **check)) == {"status"}
     assert set(intent_problems(snapshot(currency="JPY"), **check)) == {"currency"}
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "k-1"])
+def test_a_paid_order_with_a_known_external_id_is_a_duplicate_not_an_intent_in_use(
+    api, shop, sandbox, storefront, idempotency_key
+):
+    """The order's rows are written with the payment's (core.fastsql.deferred_writes):
+    their duplicate key must be reported as the order's, not as the intent's (review)."""
+    place(shop, [("MUG", 1)], external_id="WEB-1")
+    intent_id = authorize(storefront, shop, amount=1000)
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    body = order_body([("MUG", 1)], payment_intent=intent_id, external_id="WEB-1")
+    response = api.post("/api/v1/orders/", body, format="json", **headers)
+    assert (response.status_code, response.json()["code"]) == (409, "duplicate_external_id"), response.json()
+    assert Order.objects.filter(seller=shop).count() == 1 and not Payment.objects.exists()

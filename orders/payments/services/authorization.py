@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from core.actor import Actor
 from core.exceptions import ValidationFailed
+from core.fastsql import send_held
 from core.money import from_minor_units, to_minor_units
 from orders.models import EventType, Order, OrderLine
 from orders.payments import gateway
@@ -98,6 +99,9 @@ class PaymentIntentCheck:
             raise PaymentIntentMismatch(details={"payment_intent": ["Not verified with Stripe."]})
         amount = from_minor_units(intent.amount, intent.currency)
         zero = from_minor_units(0, intent.currency)
+        # The order's held rows (core.fastsql.deferred_writes) go first, so that their
+        # errors (a duplicate external_id) are not taken for this intent's below.
+        send_held()
         try:
             # A savepoint: a concurrent order with the same intent loses here with a 409
             # instead of breaking the order's transaction.
