@@ -56,21 +56,30 @@ class _Counted:
     a process knows of the count may be late by what others sent since, so a process
     that last heard of a count under half the limit may let through up to a batch
     beyond it: at most a thousandth of the limit (and at most ``MOST_PER_BATCH``) per
-    process. Limits under a thousand a minute are counted exactly, request by request.
-    What processes still hold when the window closes is forgotten with it."""
+    process. While a batch is on its way to Redis, the process's other threads count
+    request by request, so threads do not stack batches on one late count. Limits under
+    a thousand a minute are counted exactly, request by request. What processes still
+    hold when the window closes is forgotten with it."""
 
     key: str
     known: int = 0  # the window's count on Redis when this process last sent
     held: int = 0  # requests served here and not sent yet
+    sending: int = 0  # sends on their way to Redis
 
     def count(self, cache: RedisCache, limit: int) -> int:
         with _lock:
             self.held += 1
-            batch = min(MOST_PER_BATCH, limit // 1000) if (self.known + self.held) * 2 < limit else 1
+            far = (self.known + self.held) * 2 < limit and not self.sending
+            batch = min(MOST_PER_BATCH, limit // 1000) if far else 1
             if self.held < batch:
                 return self.known + self.held
             held, self.held = self.held, 0
-        known = _redis_add(cache, self.key, held)
+            self.sending += 1
+        try:
+            known = _redis_add(cache, self.key, held)
+        finally:
+            with _lock:
+                self.sending -= 1
         with _lock:
             self.known = max(self.known, known)
         return known

@@ -104,3 +104,31 @@ def test_near_its_limit_every_request_is_counted_and_a_late_process_overshoots_b
         assert _stored(redis_cache, key) == limit - 1 + 21
     finally:
         redis_cache.delete(key)
+
+
+def test_threads_of_one_process_do_not_stack_batches(redis_cache):
+    """While a batch is on its way, the other threads count one by one: a late count
+    lets through at most one batch, however many threads (review)."""
+    import threading
+
+    from sellers import throttling
+
+    limit, key = 16000, f"throttle:test:{uuid.uuid4().hex}"
+    counter = throttling._Counted(key)
+    redis_cache._cache.get_client(write=True).set(redis_cache.make_and_validate_key(key), limit)
+    admitted, start = [], threading.Barrier(16)
+
+    def serve():
+        start.wait()
+        for _ in range(20):
+            admitted.append(counter.count(redis_cache, limit) <= limit)
+
+    try:
+        threads = [threading.Thread(target=serve) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(admitted) <= throttling.MOST_PER_BATCH, sum(admitted)
+    finally:
+        redis_cache.delete(key)
