@@ -27,13 +27,14 @@ from psycopg.pq import TransactionStatus
 # multi-row INSERTs). core.fastsql's statements are few and long: an order placement
 # writes six tables in two statements of a few kB and a hundred parameters or more,
 # whose variants are bounded by the row counts. Parsed anew each time, they cost a
-# tenth of an order's CPU. So the limits are raised, and the cache sized for the
-# variants; psycopg reads both module globals on every call. (Private to psycopg,
-# which is pinned: tests/core/test_fastsql.py checks that the cache still serves.)
+# tenth of an order's CPU. So the limits are raised to what an order of a dozen lines
+# sends, and the cache sized for the variants (at most about 10 MB a process); psycopg
+# reads both module globals on every call. (Private to psycopg, which is pinned:
+# tests/core/test_fastsql.py checks that the cache still serves.)
 if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "_query2pg_nocache"):
-    _queries.MAX_CACHED_STATEMENT_LENGTH = 32 * 1024
-    _queries.MAX_CACHED_STATEMENT_PARAMS = 1000
-    _queries._query2pg = lru_cache(maxsize=512)(_queries._query2pg_nocache)
+    _queries.MAX_CACHED_STATEMENT_LENGTH = 16 * 1024
+    _queries.MAX_CACHED_STATEMENT_PARAMS = 400
+    _queries._query2pg = lru_cache(maxsize=256)(_queries._query2pg_nocache)
 
 # Idle for less than this, a connection whose socket has nothing to read is taken as
 # healthy without a round trip.
