@@ -1,3 +1,4 @@
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -6,9 +7,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from sellers.authentication import ApiClient
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 # Far from its limit, a key's requests are counted on Redis in batches of up to this
@@ -77,10 +81,16 @@ class _Counted:
             self.sending += 1
         try:
             known = _redis_add(cache, self.key, held)
-        finally:
+        except RedisError:
+            # Redis down: the request is let through rather than failed (a 500), as
+            # the outbox goes on without its flag; the units are sent with the next.
+            logger.warning("Cache unavailable; API key %s not throttled", self.key, exc_info=True)
             with _lock:
+                self.held += held
                 self.sending -= 1
+                return self.known + self.held
         with _lock:
+            self.sending -= 1
             self.known = max(self.known, known)
         return known
 

@@ -132,3 +132,13 @@ def test_threads_of_one_process_do_not_stack_batches(redis_cache):
         assert sum(admitted) <= throttling.MOST_PER_BATCH, sum(admitted)
     finally:
         redis_cache.delete(key)
+
+
+@pytest.mark.django_db
+def test_with_redis_down_requests_go_through_rather_than_fail(seller, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    settings.WAYBILL_API_RATE_PER_MINUTE = 3
+    api = client_for(seller)
+    assert [api.get("/api/v1/products/").status_code for _ in range(2)] == [200, 200]
