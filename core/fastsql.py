@@ -24,6 +24,7 @@ Everything else keeps using the ORM.
 """
 
 import contextlib
+import inspect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -32,7 +33,11 @@ from functools import cache, lru_cache
 from typing import TypeVar
 
 from django.db import connections, models
-from djmoney.models.fields import CurrencyField, MoneyField
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
+from djmoney.models.fields import CurrencyField, MoneyField, MoneyFieldProxy
 from djmoney.money import Money
 from psycopg.pq import TransactionStatus
 
@@ -72,18 +77,50 @@ def _converters(connection, model: type[models.Model]) -> list[tuple[int, list, 
     return cache[model]
 
 
+# The descriptors through which Model.__init__ sets a loaded value without changing it
+# (django-money's keeps the amount, as loaded, until read).
+_PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute, MoneyFieldProxy)
+
+
+@cache
+def _plain_model(model: type[models.Model]) -> bool:
+    """Whether ``Model.from_db`` would only store the loaded values: no __init__ or
+    from_db of the model's own, and only descriptors that store values as they are."""
+    return (
+        model.__init__ is models.Model.__init__
+        and model.from_db.__func__ is models.Model.from_db.__func__
+        and all(
+            isinstance(inspect.getattr_static(model, field.attname, None), _PLAIN_DESCRIPTORS)
+            for field in model._meta.concrete_fields
+        )
+    )
+
+
 def instances_from_rows(model: type[Model], rows: Iterable[Sequence], *, using: str = "default") -> list[Model]:
-    """Model instances from rows holding ``columns(model)`` in order."""
+    """Model instances from rows holding ``columns(model)`` in order.
+
+    For a plain model (``_plain_model``) without pre_init or post_init receivers, the
+    instance's attributes are filled as ``Model.from_db`` would fill them, without
+    going through ``__init__``: it sets each value through its descriptor and sends two
+    signals, five times the cost, and an order placement loads fifteen rows."""
     names = attnames(model)
     connection = connections[using]
     converters = _converters(connection, model)
+    plain = _plain_model(model) and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
     instances = []
     for row in rows:
         values = list(row)
         for index, functions, column in converters:
             for convert in functions:
                 values[index] = convert(values[index], column, connection)
-        instances.append(model.from_db(using, names, values))
+        if plain:
+            instance = model.__new__(model)
+            instance.__dict__.update(zip(names, values, strict=True))
+            state = instance._state = ModelState()
+            state.adding, state.db = False, using
+        else:
+            instance = model.from_db(using, names, values)
+        instances.append(instance)
     return instances
 
 

@@ -270,3 +270,37 @@ def test_two_held_updates_of_one_row_both_apply(seller):
         write(sql, [2, stock.pk])
     stock.refresh_from_db()
     assert stock.allocated == 3
+
+
+def test_rows_become_instances_as_from_db_makes_them(seller):
+    """instances_from_rows fills plain models without Model.__init__: the instances must
+    be those from_db makes (values, Money read back, state), and a model with a
+    post_init receiver goes through from_db."""
+    from django.db.models.signals import post_init
+
+    from core.fastsql import columns, instances_from_rows
+
+    ProductFactory(seller=seller, sku="A", price=Money("12.3456", "EUR"), restricted_countries=["RU"])
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT {columns(Product)} FROM "inventory_product" WHERE seller_id = %s', [seller.pk])
+        rows = cursor.fetchall()
+    (fast,) = instances_from_rows(Product, rows)
+    (orm,) = Product.objects.filter(seller=seller)
+    assert fields(fast) == fields(orm)
+    assert (fast._state.adding, fast._state.db) == (False, "default")
+    assert fast.price == Money("12.3456", "EUR") and fast.restricted_countries == ["RU"]
+    fast.name = "Renamed"
+    fast.save(update_fields=["name"])
+    assert Product.objects.get(pk=fast.pk).name == "Renamed"
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Product)
+    try:
+        (signalled,) = instances_from_rows(Product, rows)
+    finally:
+        post_init.disconnect(receiver, sender=Product)
+    assert seen == [signalled]
